@@ -33,7 +33,9 @@ if (have !== pnpmVersion) {
   })
   have = pnpmWorks()
   if (have !== pnpmVersion) {
-    process.stderr.write(`[bootstrap] pnpm ${pnpmVersion} is not usable after install (got ${have})\n`)
+    process.stderr.write(
+      `[bootstrap] pnpm ${pnpmVersion} is not usable after install (got ${have})\n`,
+    )
     process.exit(1)
   }
 }

@@ -50,9 +50,11 @@ for (const p of pkgs) {
       if (apps.has(d)) errors.push(`${p.dir}: a package may not depend on app/tool ${d}`)
       const dr = RANKS[d]
       if (dr === undefined) errors.push(`${p.dir}: depends on unknown package ${d}`)
-      else if (dr >= rank) errors.push(`${p.dir}: ${p.name} (rank ${rank}) depends on ${d} (rank ${dr})`)
+      else if (dr >= rank)
+        errors.push(`${p.dir}: ${p.name} (rank ${rank}) depends on ${d} (rank ${dr})`)
       const only = ONLY[p.name]
-      if (only && !only.includes(d)) errors.push(`${p.dir}: ${p.name} may import only ${only.join(', ')}`)
+      if (only && !only.includes(d))
+        errors.push(`${p.dir}: ${p.name} may import only ${only.join(', ')}`)
     }
   } else {
     for (const d of [...deps, ...internalDeps(p.devDeps)]) {
@@ -67,15 +69,18 @@ for (const p of pkgs) {
       if (spec.startsWith('@totem-ts/')) {
         const parts = spec.split('/')
         const target = `${parts[0]}/${parts[1]}`
-        if (parts.length > 2) errors.push(`${file}: deep import '${spec}' (import '${target}' only)`)
-        if (!allowed.has(target)) errors.push(`${file}: imports ${target}, not declared in ${p.dir}/package.json`)
+        if (parts.length > 2)
+          errors.push(`${file}: deep import '${spec}' (import '${target}' only)`)
+        if (!allowed.has(target))
+          errors.push(`${file}: imports ${target}, not declared in ${p.dir}/package.json`)
       } else if (spec.startsWith('.')) {
         const resolved = normalize(join(dirname(file), spec))
         const rel = relative(p.dir, resolved)
         const leavesPackage = rel.startsWith('..')
         // Package configs may extend the shared root vitest config.
         const sharedConfig = resolved === 'vitest.shared.ts'
-        if (leavesPackage && !sharedConfig) errors.push(`${file}: relative import '${spec}' leaves ${p.dir}`)
+        if (leavesPackage && !sharedConfig)
+          errors.push(`${file}: relative import '${spec}' leaves ${p.dir}`)
       }
     }
   }

@@ -54,5 +54,7 @@ if (stepsPath && existsSync(stepsPath)) {
 }
 
 for (const p of problems) process.stdout.write(`${p}\n`)
-process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`)
+process.stdout.write(
+  `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`,
+)
 process.exitCode = failed > 0 ? 1 : 0

@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { listPackages, listSources, root } from './workspace.ts'
 
-const CORES = ['packages/common', 'packages/wire', 'packages/srp', 'packages/multiring', 'packages/rrp', 'packages/evs-checker', 'packages/cpg/src/service']
+const CORES = [
+  'packages/common',
+  'packages/wire',
+  'packages/srp',
+  'packages/multiring',
+  'packages/rrp',
+  'packages/evs-checker',
+  'packages/cpg/src/service',
+]
 
 interface Rule {
   re: RegExp
@@ -22,7 +30,11 @@ const inCoreSrc = (f: string): boolean => inLibSrc(f) && CORES.some((c) => f.sta
 
 const RULES: Rule[] = [
   { re: /\b(?:it|test|describe)\.only\(/, why: 'focused test (.only)', applies: isTest },
-  { re: /TODO: implement|not implemented|NotImplemented/i, why: 'stub marker', applies: () => true },
+  {
+    re: /TODO: implement|not implemented|NotImplemented/i,
+    why: 'stub marker',
+    applies: () => true,
+  },
   { re: /\bconsole\.log\(/, why: 'console.log in a library (use the Logger)', applies: inLibSrc },
   {
     re: /\bMath\.random\(|\bDate\.now\(|\bnew Date\(|\bperformance\.now\(/,
@@ -40,7 +52,8 @@ for (const p of listPackages()) {
     lines.forEach((line, i) => {
       // Doc comments may name what they ban; only code counts.
       if (/^\s*(?:\*|\/\/|\/\*)/.test(line) && !/TODO: implement/i.test(line)) return
-      for (const r of RULES) if (r.applies(f) && r.re.test(line)) problems.push(`${f}:${i + 1}: ${r.why}`)
+      for (const r of RULES)
+        if (r.applies(f) && r.re.test(line)) problems.push(`${f}:${i + 1}: ${r.why}`)
     })
   }
 }

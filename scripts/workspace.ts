@@ -54,7 +54,8 @@ export function listSources(dir: string): string[] {
 /** Module specifiers imported or re-exported by a source text. */
 export function importsOf(text: string): string[] {
   const out: string[] = []
-  const re = /(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g
+  const re =
+    /(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g
   for (const m of text.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3]) as string)
   return out
 }

@@ -77,9 +77,17 @@ export class AssertionError extends TotemError<'ERR_ASSERTION'> {}
  * Checks an invariant that only a bug can break. Stays on in production (TigerBeetle's rule);
  * bad input must be rejected by the edge before it can reach an assert.
  */
-export function assert(condition: unknown, message: string, details?: ErrorDetails): asserts condition {
+export function assert(
+  condition: unknown,
+  message: string,
+  details?: ErrorDetails,
+): asserts condition {
   if (!condition) {
-    throw new AssertionError('ERR_ASSERTION', `assertion failed: ${message}`, details ? { details } : undefined)
+    throw new AssertionError(
+      'ERR_ASSERTION',
+      `assertion failed: ${message}`,
+      details ? { details } : undefined,
+    )
   }
 }
 

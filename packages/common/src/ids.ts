@@ -14,7 +14,8 @@ export function isNodeId(n: unknown): n is NodeId {
 
 /** Checks and brands a node id; throws `ERR_INVALID_ARGUMENT` otherwise. */
 export function nodeId(n: number): NodeId {
-  if (!isNodeId(n)) invalidArgument(`node id must be an integer in 1..4294967295, got ${n}`, { value: String(n) })
+  if (!isNodeId(n))
+    invalidArgument(`node id must be an integer in 1..4294967295, got ${n}`, { value: String(n) })
   return n
 }
 
@@ -31,8 +32,10 @@ export interface RingId {
 
 /** Builds a {@link RingId}, checking both fields. */
 export function ringId(rep: number, seq: bigint): RingId {
-  if (!Number.isInteger(rep) || rep < 0 || rep > 0xffff_ffff) invalidArgument('ring id rep must be a u32', { rep })
-  if (seq < 0n || seq > 0xffff_ffff_ffff_ffffn) invalidArgument('ring id seq must be a u64', { seq: seq.toString() })
+  if (!Number.isInteger(rep) || rep < 0 || rep > 0xffff_ffff)
+    invalidArgument('ring id rep must be a u32', { rep })
+  if (seq < 0n || seq > 0xffff_ffff_ffff_ffffn)
+    invalidArgument('ring id seq must be a u64', { seq: seq.toString() })
   return { rep, seq }
 }
 
@@ -59,7 +62,8 @@ export function formatRingIdHex(r: RingId): string {
 
 /** Sorts node ids ascending (ring order), checking count and uniqueness. */
 export function sortedMembers(members: readonly number[]): NodeId[] {
-  if (members.length > NODES_MAX) invalidArgument(`at most ${NODES_MAX} members`, { count: members.length })
+  if (members.length > NODES_MAX)
+    invalidArgument(`at most ${NODES_MAX} members`, { count: members.length })
   const out = members.map(nodeId).sort((a, b) => a - b)
   for (let i = 1; i < out.length; i++) {
     if (out[i] === out[i - 1]) invalidArgument('duplicate node id', { node: out[i] as number })

@@ -15,7 +15,13 @@
  * @packageDocumentation
  */
 
-export type { Broadcast, BroadcastListener, ConfigurationChange, Delivery, Guarantee } from './broadcast.ts'
+export type {
+  Broadcast,
+  BroadcastListener,
+  ConfigurationChange,
+  Delivery,
+  Guarantee,
+} from './broadcast.ts'
 export {
   AssertionError,
   assert,

@@ -46,7 +46,13 @@ export interface MemoryLogger extends Logger {
   readonly records: LogRecord[]
 }
 
-const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 }
+const LEVEL_RANK: Readonly<Record<LogLevel, number>> = {
+  error: 0,
+  warn: 1,
+  info: 2,
+  debug: 3,
+  trace: 4,
+}
 
 /** Creates a {@link MemoryLogger} that records lines at `level` and more severe. */
 export function createMemoryLogger(level: LogLevel = 'trace', subsystem = ''): MemoryLogger {
@@ -55,7 +61,8 @@ export function createMemoryLogger(level: LogLevel = 'trace', subsystem = ''): M
     const at =
       (l: LogLevel) =>
       (msg: string, fields?: LogFields): void => {
-        if (LEVEL_RANK[l] <= LEVEL_RANK[level]) records.push({ level: l, subsystem: sub, msg, fields })
+        if (LEVEL_RANK[l] <= LEVEL_RANK[level])
+          records.push({ level: l, subsystem: sub, msg, fields })
       }
     return {
       records,
