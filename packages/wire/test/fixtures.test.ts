@@ -89,8 +89,10 @@ function checkApp(f: Fixture, m: Mcast, want: AppSidecar): void {
     expect(app.groups, `${where} piece ${index} groups`).toEqual(w?.groups)
     expect(toJson(app.message) ?? null, `${where} piece ${index} message`).toEqual(w?.message)
     if (app.message !== undefined) {
-      expect(encodeAppMessage(app.message, littleEndian), `${where} piece ${index} re-encoded`)
-        .toEqual(piece)
+      expect(
+        encodeAppMessage(app.message, littleEndian),
+        `${where} piece ${index} re-encoded`,
+      ).toEqual(piece)
     }
   })
 }

@@ -111,3 +111,16 @@ export function hex(s: string): Uint8Array {
   if (clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) throw new Error(`bad hex: ${s}`)
   return new Uint8Array(Buffer.from(clean, 'hex'))
 }
+
+/** One fixture by capture and frame. */
+export function loadFixture(capture: string, frame: number): Fixture {
+  const base = String(frame).padStart(4, '0')
+  const dir = join(CAPTURES_DIR, capture)
+  return {
+    capture,
+    frame,
+    name: `${capture}/${base}`,
+    bytes: new Uint8Array(readFileSync(join(dir, `${base}.bin`))),
+    sidecar: JSON.parse(readFileSync(join(dir, `${base}.json`), 'utf8')) as Sidecar,
+  }
+}
