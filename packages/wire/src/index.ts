@@ -150,4 +150,10 @@ export {
   type SyncMessage,
   SyncMessageId,
 } from './service/sync.ts'
+export {
+  decodeTokenHoldCancel,
+  encodeTokenHoldCancel,
+  TOKEN_HOLD_CANCEL_BYTES,
+  type TokenHoldCancel,
+} from './token-hold-cancel.ts'
 export { decodeTotemMessage, encodeTotemMessage, type TotemMessage } from './totem-message.ts'
