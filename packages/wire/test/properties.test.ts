@@ -29,7 +29,7 @@ import {
 import * as arb from './support/arbitraries.ts'
 import { runs } from './support/runs.ts'
 
-const NUM_RUNS = runs(300)
+const NUM_RUNS = runs(150)
 const opts = { numRuns: NUM_RUNS }
 
 /** Checks both round trips of one codec for one value. */

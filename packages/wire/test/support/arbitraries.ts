@@ -39,15 +39,26 @@ export const u64: fc.Arbitrary<bigint> = fc.oneof(
 )
 export const ringId: fc.Arbitrary<{ rep: number; seq: bigint }> = fc.record({ rep: u32, seq: u64 })
 
-/** Bytes of at most `max` length. */
+/**
+ * Lists of up to `max` elements: mostly short (fast-check's default size), sometimes of any
+ * length up to `max` (`size: 'max'`), so that the limits themselves are reached.
+ */
+export const list = <T>(item: fc.Arbitrary<T>, max: number, min = 0): fc.Arbitrary<T[]> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.array(item, { minLength: min, maxLength: max }) },
+    { weight: 1, arbitrary: fc.array(item, { minLength: min, maxLength: max, size: 'max' }) },
+  )
+
+/** Bytes of at most `max` length (mostly short, sometimes up to `max`). */
 export const bytes = (max: number, min = 0): fc.Arbitrary<Uint8Array> =>
-  fc.uint8Array({ minLength: min, maxLength: max })
+  fc.oneof(
+    { weight: 4, arbitrary: fc.uint8Array({ minLength: min, maxLength: max }) },
+    { weight: 1, arbitrary: fc.uint8Array({ minLength: min, maxLength: max, size: 'max' }) },
+  )
 
 /** A latin-1 string (one char per byte) of at most `max` chars. */
 export const latin1 = (max: number, min = 0): fc.Arbitrary<string> =>
-  fc
-    .array(u8, { minLength: min, maxLength: max })
-    .map((a) => a.map((c) => String.fromCharCode(c)).join(''))
+  list(u8, max, min).map((a) => a.map((c) => String.fromCharCode(c)).join(''))
 
 const header = { nodeid: u32, targetNodeid: u32 }
 
@@ -64,7 +75,7 @@ export const orfToken: fc.Arbitrary<OrfToken> = fc.record({
   backlog: u32,
   fcc: u32,
   retransFlg: i32,
-  rtr: fc.array(rtrItem, { maxLength: 30 }),
+  rtr: list(rtrItem, 30),
 })
 
 export const mcast: fc.Arbitrary<Mcast> = fc.record({
@@ -88,10 +99,7 @@ export const mergeDetect: fc.Arbitrary<MembMergeDetect> = fc.record({
 })
 
 /** Node id lists: usually short, sometimes up to the 384 limit. */
-const nodeList = fc.oneof(
-  { weight: 9, arbitrary: fc.array(u32, { maxLength: 16 }) },
-  { weight: 1, arbitrary: fc.array(u32, { maxLength: 384 }) },
-)
+const nodeList = list(u32, 384)
 
 export const join: fc.Arbitrary<MembJoin> = fc.record({
   type: fc.constant('join' as const),
@@ -102,21 +110,20 @@ export const join: fc.Arbitrary<MembJoin> = fc.record({
   ringSeq: u64,
 })
 
-export const commitToken: fc.Arbitrary<MembCommitToken> = fc
-  .array(fc.record({ nodeid: u32, ringId, aru: u32, highDelivered: u32, receivedFlg: u32 }), {
-    maxLength: 24,
-  })
-  .chain((members) =>
-    fc.record({
-      type: fc.constant('commit-token' as const),
-      ...header,
-      tokenSeq: u32,
-      ringId,
-      retransFlg: u32,
-      membIndex: fc.integer({ min: 0, max: members.length }),
-      members: fc.constant(members),
-    }),
-  )
+export const commitToken: fc.Arbitrary<MembCommitToken> = list(
+  fc.record({ nodeid: u32, ringId, aru: u32, highDelivered: u32, receivedFlg: u32 }),
+  384,
+).chain((members) =>
+  fc.record({
+    type: fc.constant('commit-token' as const),
+    ...header,
+    tokenSeq: u32,
+    ringId,
+    retransFlg: u32,
+    membIndex: fc.integer({ min: 0, max: members.length }),
+    members: fc.constant(members),
+  }),
+)
 
 export const tokenHoldCancel: fc.Arbitrary<TokenHoldCancel> = fc.record({
   type: fc.constant('token-hold-cancel' as const),
@@ -141,12 +148,12 @@ export const pgPacket: fc.Arbitrary<PgPacket> = fc
     pgType: i16,
     fragmented: u8,
     continuation: u8,
-    pieces: fc.array(bytes(200), { maxLength: 12 }),
+    pieces: list(bytes(1400), 16),
   })
   .map((p) => (p.pieces.length === 0 ? { ...p, fragmented: 0, continuation: 0 } : p))
 
 export const pgGroupMessage: fc.Arbitrary<PgGroupMessage> = fc.record({
-  groups: fc.array(latin1(40), { maxLength: 32 }),
+  groups: list(latin1(1024), 32),
   body: bytes(200),
 })
 
@@ -190,10 +197,7 @@ export const syncMessage: fc.Arbitrary<SyncMessage> = fc.oneof(
     fc.record({
       kind: fc.constant('sync-service-build' as const),
       ringId,
-      services: fc.oneof(
-        { weight: 9, arbitrary: fc.array(i32, { maxLength: 8 }) },
-        { weight: 1, arbitrary: fc.array(i32, { maxLength: 128 }) },
-      ),
+      services: list(i32, 128),
     }),
     (m) => REQ_PAD + 4 + 4 + 4 * (128 - m.services.length),
   ),
@@ -239,7 +243,7 @@ export const cpgMessage: fc.Arbitrary<CpgMessage> = fc.oneof(
     fc.record({
       kind: fc.constant('cpg-joinlist' as const),
       error: i32,
-      entries: fc.array(fc.record({ pid: u32, group: cpgGroup }), { maxLength: 8 }),
+      entries: list(fc.record({ pid: u32, group: cpgGroup }), 20),
     }),
     (m) => REQ_PAD + 4 + m.entries.reduce((n, e) => n + 4 + namePad(e.group), 0),
   ),
@@ -263,9 +267,7 @@ export const cmapMessage: fc.Arbitrary<CmapMessage> = withPadding(
   fc.record({
     kind: fc.constant('cmap-mcast' as const),
     reason: u8,
-    items: fc.array(fc.record({ key: latin1(256), valueType: u8, value: bytes(40) }), {
-      maxLength: 4,
-    }),
+    items: list(fc.record({ key: latin1(256), valueType: u8, value: bytes(64) }), 8),
   }),
   (m) =>
     REQ_PAD +
