@@ -170,12 +170,12 @@ const padding = (n: number): fc.Arbitrary<Uint8Array | undefined> =>
       )
 
 /** Adds padding of the size the layout holds, or none. */
-function withPadding<T extends { readonly padding?: Uint8Array }>(
+function withPadding<T extends object>(
   m: fc.Arbitrary<T>,
-  padBytes: (m: T) => number,
-): fc.Arbitrary<T> {
+  padBytes: (m: NoInfer<T>) => number,
+): fc.Arbitrary<T & { readonly padding?: Uint8Array }> {
   return m.chain((v) =>
-    padding(padBytes(v)).map((p) => (p === undefined ? v : ({ ...v, padding: p } as T))),
+    padding(padBytes(v)).map((p) => (p === undefined ? v : { ...v, padding: p })),
   )
 }
 
