@@ -1,0 +1,100 @@
+import type { Guarantee } from '@totem-ts/common'
+import { createPacker, type Packer, pgPacketBytesForNetmtu } from '@totem-ts/wire'
+
+/** One totempg packet ready to go into an mcast. */
+export interface ReadyPacket {
+  readonly bytes: Uint8Array
+  readonly guarantee: Guarantee
+}
+
+interface QueuedMessage {
+  readonly payload: Uint8Array
+  readonly guarantee: Guarantee
+  /** Index (in packets emitted by the current packer) of the packet holding the last byte. */
+  lastPacket: number
+}
+
+/**
+ * The send side: application messages waiting for the token, packed and fragmented lazily (at
+ * token time) into totempg packets. A packet never mixes guarantees, so the sender's FIFO order
+ * holds across agreed and safe messages.
+ *
+ * When a ring ends, {@link Sender.restartRing} takes back every message whose last byte was not
+ * sent yet: those are re-sent whole in the next ring, and receivers drop the fragments they hold
+ * from the old one. A message is therefore never split across two configurations.
+ */
+export class Sender {
+  readonly #pgBytes: number
+  readonly #queueMax: number
+  /** Messages not yet given to the packer, in order. */
+  #waiting: QueuedMessage[] = []
+  /** Messages given to the packer whose last packet was not sent, in order. */
+  #packed: QueuedMessage[] = []
+  #ready: ReadyPacket[] = []
+  #packer!: Packer
+  #packerGuarantee: Guarantee = 'agreed'
+  #emitted = 0
+  #sent = 0
+
+  constructor(netmtu: number, queueMax: number) {
+    this.#pgBytes = pgPacketBytesForNetmtu(netmtu)
+    this.#queueMax = queueMax
+    this.#newPacker()
+  }
+
+  #newPacker(): void {
+    this.#emitted = 0
+    this.#sent = 0
+    this.#packer = createPacker({
+      pgPacketBytesMax: this.#pgBytes,
+      onPacket: (bytes) => {
+        this.#emitted++
+        this.#ready.push({ bytes, guarantee: this.#packerGuarantee })
+      },
+    })
+  }
+
+  /** Messages waiting (not fully sent). */
+  get backlog(): number {
+    return this.#waiting.length + this.#packed.length
+  }
+
+  /** Queues a message; `'full'` when the queue is at its limit. */
+  enqueue(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' {
+    if (this.backlog >= this.#queueMax) return 'full'
+    this.#waiting.push({ payload: payload.slice(), guarantee, lastPacket: -1 })
+    return 'queued'
+  }
+
+  /** Packets to send now, at most `n` (packing more waiting messages as needed). */
+  take(n: number): ReadyPacket[] {
+    while (this.#ready.length < n) {
+      const m = this.#waiting.shift()
+      if (m === undefined) {
+        this.#packer.flush()
+        break
+      }
+      if (m.guarantee !== this.#packerGuarantee) {
+        this.#packer.flush()
+        this.#packerGuarantee = m.guarantee
+      }
+      this.#packer.add(m.payload)
+      m.lastPacket = this.#packer.pending > 0 ? this.#emitted : this.#emitted - 1
+      this.#packed.push(m)
+    }
+    const out = this.#ready.splice(0, n)
+    this.#sent += out.length
+    while (this.#packed.length > 0 && (this.#packed[0] as QueuedMessage).lastPacket < this.#sent)
+      this.#packed.shift()
+    return out
+  }
+
+  /** The ring ended: everything not completely sent goes back to the queue, to be sent whole. */
+  restartRing(): void {
+    this.#waiting = [...this.#packed, ...this.#waiting]
+    for (const m of this.#waiting) m.lastPacket = -1
+    this.#packed = []
+    this.#ready = []
+    this.#newPacker()
+  }
+}
