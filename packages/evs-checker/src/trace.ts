@@ -116,7 +116,12 @@ export function isTraceRingId(s: unknown): s is string {
   if (typeof s !== 'string') return false
   const m = RING_RE.exec(s)
   if (m === null) return false
-  return Number(m[1]) <= 0xffff_ffff && BigInt(m[2]!) <= U64_MAX
+  // Only a 10-digit rep or a 20-digit seq can be out of range.
+  const rep = m[1]!
+  const seq = m[2]!
+  return (
+    (rep.length < 10 || Number(rep) <= 0xffff_ffff) && (seq.length < 20 || BigInt(seq) <= U64_MAX)
+  )
 }
 
 /**
@@ -175,7 +180,8 @@ export function parseTraceLine(raw: string, line = 1): TraceEvent {
   }
   const kind = ev as TraceEventKind
   const fields = FIELDS[kind]
-  for (const k of Object.keys(o)) {
+  // JSON.parse makes plain objects: for-in sees exactly their own keys, without allocating.
+  for (const k in o) {
     if (k !== 'ev' && !fields.includes(k)) {
       badTrace(`line ${line}: unexpected field ${JSON.stringify(k)} in a ${kind} event`, {
         line,
@@ -184,76 +190,82 @@ export function parseTraceLine(raw: string, line = 1): TraceEvent {
       })
     }
   }
-  const missing: (f: string) => never = (f) =>
-    badTrace(`line ${line}: ${kind} event lacks ${f}`, { line, reason: 'missing-field', field: f })
-  const bad: (f: string, what: string) => never = (f, what) =>
-    badTrace(`line ${line}: ${f} must be ${what}`, { line, reason: 'bad-field', field: f })
-  const get = (f: string): unknown => (Object.hasOwn(o, f) ? o[f] : missing(f))
-
-  const t = get('t')
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) bad('t', 'a finite number >= 0')
-  const nodeField = (f: string): NodeId => {
-    const n = get(f)
-    return isNodeId(n) ? n : bad(f, 'a node id (an integer in 1..4294967295)')
-  }
-  const idField = (): string => {
-    const id = get('id')
-    return typeof id === 'string' && ID_RE.test(id) ? id : bad('id', '32 lowercase hex digits')
-  }
-  const gField = (): Guarantee => {
-    const g = get('g')
-    return g === 'agreed' || g === 'safe' ? g : bad('g', '"agreed" or "safe"')
-  }
-  const ringField = (): string => {
-    const r = get('ring')
-    return isTraceRingId(r) ? r : bad('ring', 'a ring id "<rep>.<seq>" in decimal')
-  }
-  const time = t as number
+  // Fields are checked in EVS-TRACE.md's order, so the first bad one is the one reported.
+  const node = kind === 'heal' ? undefined : nodeField(o, 'node', line)
+  const t = get(o, 't', line)
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0)
+    badField('t', 'a finite number >= 0', line)
 
   switch (kind) {
     case 'start':
     case 'crash':
     case 'stop':
-      return { ev: kind, node: nodeField('node'), t: time }
+      return { ev: kind, node: node!, t }
     case 'heal':
-      return { ev: 'heal', t: time }
+      return { ev: 'heal', t }
     case 'send':
-      return { ev: 'send', node: nodeField('node'), t: time, id: idField(), g: gField() }
+      return { ev: 'send', node: node!, t, id: idField(o, line), g: gField(o, line) }
     case 'deliver':
       return {
         ev: 'deliver',
-        node: nodeField('node'),
-        t: time,
-        id: idField(),
-        from: nodeField('from'),
-        g: gField(),
-        ring: ringField(),
+        node: node!,
+        t,
+        id: idField(o, line),
+        from: nodeField(o, 'from', line),
+        g: gField(o, line),
+        ring: ringField(o, line),
       }
     case 'conf': {
-      const node = nodeField('node')
-      const k = get('kind')
-      if (k !== 'trans' && k !== 'reg') bad('kind', '"trans" or "reg"')
-      const ring = ringField()
-      const m = get('members')
+      const k = get(o, 'kind', line)
+      if (k !== 'trans' && k !== 'reg') badField('kind', '"trans" or "reg"', line)
+      const ring = ringField(o, line)
+      const m = get(o, 'members', line)
       if (!Array.isArray(m) || m.length > NODES_MAX) {
-        bad('members', `an array of at most ${NODES_MAX} node ids`)
+        badField('members', `an array of at most ${NODES_MAX} node ids`, line)
       }
-      const members = m as unknown[]
-      for (let i = 0; i < members.length; i++) {
-        const x = members[i]
-        if (!isNodeId(x)) bad('members', 'node ids')
-        if (i > 0 && (members[i - 1] as number) >= x) bad('members', 'strictly ascending')
+      for (let i = 0; i < m.length; i++) {
+        const x: unknown = m[i]
+        if (!isNodeId(x)) badField('members', 'node ids', line)
+        if (i > 0 && (m[i - 1] as number) >= x) badField('members', 'strictly ascending', line)
       }
-      return {
-        ev: 'conf',
-        node,
-        t: time,
-        kind: k as ConfKind,
-        ring,
-        members: members as NodeId[],
-      }
+      return { ev: 'conf', node: node!, t, kind: k, ring, members: m as NodeId[] }
     }
   }
+}
+
+function get(o: Record<string, unknown>, f: string, line: number): unknown {
+  if (!Object.hasOwn(o, f)) {
+    badTrace(`line ${line}: the event lacks ${f}`, { line, reason: 'missing-field', field: f })
+  }
+  return o[f]
+}
+
+function badField(f: string, what: string, line: number): never {
+  badTrace(`line ${line}: ${f} must be ${what}`, { line, reason: 'bad-field', field: f })
+}
+
+function nodeField(o: Record<string, unknown>, f: string, line: number): NodeId {
+  const n = get(o, f, line)
+  if (!isNodeId(n)) badField(f, 'a node id (an integer in 1..4294967295)', line)
+  return n
+}
+
+function idField(o: Record<string, unknown>, line: number): string {
+  const id = get(o, 'id', line)
+  if (typeof id !== 'string' || !ID_RE.test(id)) badField('id', '32 lowercase hex digits', line)
+  return id
+}
+
+function gField(o: Record<string, unknown>, line: number): Guarantee {
+  const g = get(o, 'g', line)
+  if (g !== 'agreed' && g !== 'safe') badField('g', '"agreed" or "safe"', line)
+  return g
+}
+
+function ringField(o: Record<string, unknown>, line: number): string {
+  const r = get(o, 'ring', line)
+  if (!isTraceRingId(r)) badField('ring', 'a ring id "<rep>.<seq>" in decimal', line)
+  return r
 }
 
 /**

@@ -1,6 +1,13 @@
 import { isTotemError } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
-import { checkTrace, checkTraceText, PROPERTIES, type Property, parseTrace } from '../src/index.ts'
+import {
+  type CheckOptions,
+  checkTrace,
+  checkTraceText,
+  PROPERTIES,
+  type Property,
+  parseTrace,
+} from '../src/index.ts'
 import { propertiesOf, TraceBuilder } from './helpers.ts'
 
 /** Nodes 1..3 start and form ring 1.4; node 1 through a first `trans` of itself, the others directly. */
@@ -626,11 +633,12 @@ describe('options and results', () => {
   })
 
   it('rejects bad options with ERR_INVALID_ARGUMENT', () => {
-    for (const options of [
+    const bad: CheckOptions[] = [
       { maxViolations: 0 },
       { maxViolations: 1.5 },
       { properties: ['integrity', 'nope' as Property] },
-    ]) {
+    ]
+    for (const options of bad) {
       try {
         checkTrace([], options)
         expect.unreachable()

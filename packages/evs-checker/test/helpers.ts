@@ -253,7 +253,7 @@ export function modelRun(o: ModelOptions): TraceEvent[] {
       const ringA = `${a[0]}.${seqA}`
       const ringB = `${b[0]}.${seqB}`
       const lastMsg = rnd() < 0.5
-      const transOf = (n: number): string => (a.includes(n) ? ringA : ringB)
+      const transOf = (n: number): string => (a.includes(nodeId(n)) ? ringA : ringB)
       for (const g of [a, b]) {
         for (const n of g) {
           emit(n, {
