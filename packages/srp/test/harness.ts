@@ -33,7 +33,7 @@ interface Pending {
 }
 
 export type Event =
-  | { node: number; ev: 'deliver'; from: number; text: string; g: string; ring: string }
+  | { node: number; ev: 'deliver'; t: number; from: number; text: string; g: string; ring: string }
   | { node: number; ev: 'conf'; kind: 'trans' | 'reg'; ring: string; members: number[] }
 
 /** Decides whether a datagram is dropped: (from, to, message type) → true to drop. */
@@ -48,6 +48,7 @@ export class World {
   readonly latencyMs: number
   readonly nodes = new Map<number, { srp: Srp; handler?: DatagramHandler; alive: boolean }>()
   readonly events: Event[] = []
+  readonly raw = new Map<number, Uint8Array[]>()
   readonly ids: number[]
   drop: DropRule = () => false
   readonly stores = new Map<number, ReturnType<typeof createMemoryRingIdStore>>()
@@ -151,15 +152,20 @@ export class World {
       store,
       ...(testFaults ? { testFaults } : {}),
       listener: {
-        onDeliver: (d: Delivery) =>
+        onDeliver: (d: Delivery) => {
+          const list = this.raw.get(id) ?? []
+          list.push(d.payload.slice())
+          this.raw.set(id, list)
           this.events.push({
             node: id,
             ev: 'deliver',
+            t: this.now,
             from: d.sender,
             text: new TextDecoder().decode(d.payload),
             g: d.guarantee,
             ring: formatRingId(d.ringId),
-          }),
+          })
+        },
         onConfigurationChange: (c: ConfigurationChange) =>
           this.events.push({
             node: id,
@@ -212,6 +218,11 @@ export class World {
     return this.events
       .filter((e) => e.node === id && e.ev === 'deliver')
       .map((e) => (e as { text: string }).text)
+  }
+
+  /** Delivered payloads of a node, in order. */
+  rawDelivered(id: number): Uint8Array[] {
+    return this.raw.get(id) ?? []
   }
 
   confs(id: number): string[] {
