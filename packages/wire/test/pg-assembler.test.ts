@@ -243,6 +243,22 @@ describe('bounds', () => {
     expect(st.fragmentsDropped).toBe(1)
   })
 
+  it('a middle fragment is refused as soon as the buffered bytes would pass the limit', () => {
+    const s = setup({ messageBytesMax: 2799 })
+    s.asm.push(5, pkt(1, 0, bytes(1400, 1)), true)
+    expect(s.drops).toEqual([])
+    s.asm.push(5, pkt(2, 1, bytes(1400, 2)), true) // 2 800 > 2 799: dropped now, not at the tail
+    expect(s.drops.map((d) => d.code)).toEqual(['ERR_WIRE_TOO_LONG'])
+    expect(s.asm.stats().bufferedBytes).toBe(0)
+
+    const t = setup({ messageBytesMax: 2801 })
+    t.asm.push(5, pkt(1, 0, bytes(1400, 1)), true)
+    t.asm.push(5, pkt(2, 1, bytes(1400, 2)), true)
+    t.asm.push(5, pkt(0, 2, bytes(1, 3)), true)
+    expect(t.hexes()).toEqual([join(bytes(1400, 1), bytes(1400, 2), bytes(1, 3))])
+    expect(t.drops).toEqual([])
+  })
+
   it('a tail that takes the message past messageBytesMax drops it; exactly the limit passes', () => {
     const s = setup({ messageBytesMax: 3000 })
     s.asm.push(5, pkt(1, 0, bytes(1400, 1)), true)

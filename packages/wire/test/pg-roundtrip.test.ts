@@ -185,7 +185,7 @@ describe('packer → bytes → decode → assembler', () => {
         expect(st.fragmentsDropped + st.partialsDropped).toBe(0)
         for (const p of packers) expect(p.pending).toBe(0)
       }),
-      { numRuns: runs(40, 0.001) },
+      { numRuns: runs(100, 0.001) },
     )
   })
 
@@ -232,7 +232,7 @@ describe('packer → bytes → decode → assembler', () => {
           expect(asm.stats().bufferedBytes).toBe(0)
         },
       ),
-      { numRuns: runs(60, 0.001) },
+      { numRuns: runs(100, 0.001) },
     )
   })
 })
