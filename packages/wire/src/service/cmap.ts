@@ -65,7 +65,13 @@ export function decodeCmapMessage(body: Uint8Array, littleEndian: boolean): Cmap
     const valueType = r.u8('value type')
     r.pad(7)
     const valueLen = r.u64('value length')
-    if (valueLen > BigInt(Math.min(r.remaining, CMAP_VALUE_BYTES_MAX))) {
+    if (valueLen > BigInt(CMAP_VALUE_BYTES_MAX)) {
+      wireError('ERR_WIRE_TOO_LONG', 'cmap value longer than the limit', {
+        valueLen: valueLen.toString(),
+        max: CMAP_VALUE_BYTES_MAX,
+      })
+    }
+    if (valueLen > BigInt(r.remaining)) {
       wireError('ERR_WIRE_TRUNCATED', 'cmap value longer than the message', {
         valueLen: valueLen.toString(),
         remaining: r.remaining,
