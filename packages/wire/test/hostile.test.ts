@@ -6,7 +6,13 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodePgPacket, decodeTotemMessage, isWireError, WireErrorCode } from '../src/index.ts'
+import {
+  decodeAppMessage,
+  decodePgPacket,
+  decodeTotemMessage,
+  isWireError,
+  WireErrorCode,
+} from '../src/index.ts'
 import { bytes } from './support/arbitraries.ts'
 import { type Fixture, loadAllFixtures } from './support/fixtures.ts'
 import { attempt, decodeEverything, smallAssembler, type Tally } from './support/hostile.ts'
@@ -83,7 +89,7 @@ describe('random bytes', () => {
           decodeEverything(b, tally, asm)
         },
       ),
-      { numRuns: runs(3000) },
+      { numRuns: runs(2000) },
     )
     // Deep enough to pass the header and fail on each kind of check.
     for (const code of ['ERR_WIRE_TRUNCATED', 'ERR_WIRE_TOO_MANY', 'ERR_WIRE_INCONSISTENT'])
@@ -120,7 +126,7 @@ describe('random bytes', () => {
           decodeEverything(pg, tally)
         },
       ),
-      { numRuns: runs(3000) },
+      { numRuns: runs(2000) },
     )
     expect(tally.get('app:ok')).toBeGreaterThan(0)
     expect(tally.get('pg:ok')).toBeGreaterThan(0)
@@ -224,7 +230,7 @@ describe('capture fixtures, damaged', () => {
           decodeEverything(b, tally, asm, (k % 5) + 1)
         },
       ),
-      { numRuns: runs(3000) },
+      { numRuns: runs(2000) },
     )
     expect(tally.get('totem:ok')).toBeGreaterThan(0)
   })
@@ -327,7 +333,7 @@ describe('wild counts', () => {
           decodeEverything(b, tally, asm)
         },
       ),
-      { numRuns: runs(3000) },
+      { numRuns: runs(2000) },
     )
     for (const k of tally.keys()) {
       const code = k.split(':')[1] as string
@@ -357,8 +363,37 @@ describe('wild counts', () => {
           expect(st.bufferedBytes).toBeLessThanOrEqual(4 * maxBytes)
         },
       ),
-      { numRuns: runs(3000) },
+      { numRuns: runs(2000) },
     )
     expect(asm.stats().partialsDropped + asm.stats().fragmentsDropped).toBeGreaterThan(0)
+  })
+})
+
+describe('declared limits name the right code', () => {
+  /** A cmap exec message (reference §6.1) with one item announcing `valueLen` value bytes. */
+  function cmapWithValueLength(valueLen: bigint, valueBytes: number): Uint8Array {
+    const size = 48 + 280 + valueBytes
+    const b = new Uint8Array(size)
+    const v = new DataView(b.buffer)
+    v.setInt32(0, 0, true) // id: service 0, function 0
+    v.setInt32(8, size, true)
+    b[24] = 1 // one item
+    v.setUint16(48, 20, true)
+    b.set(Buffer.from('totem.config_version', 'latin1'), 56)
+    b[312] = 8 // u64
+    v.setBigUint64(320, valueLen, true)
+    return b
+  }
+  const cmapCode = (b: Uint8Array) =>
+    codeOf(() => decodeAppMessage(Uint8Array.from([1, 0, 1, 0, 0x61, ...b]), true))
+
+  it('a cmap value beyond 64 KiB is ERR_WIRE_TOO_LONG, one beyond the message ERR_WIRE_TRUNCATED', () => {
+    expect(cmapCode(cmapWithValueLength(8n, 8))).toBe('ok')
+    expect(cmapCode(cmapWithValueLength(16n, 8))).toBe('ERR_WIRE_TRUNCATED')
+    expect(cmapCode(cmapWithValueLength(65_536n, 8))).toBe('ERR_WIRE_TRUNCATED')
+    for (const n of [65_537n, 0xffff_ffffn, 0xffff_ffff_ffff_ffffn])
+      expect(cmapCode(cmapWithValueLength(n, 8)), String(n)).toBe('ERR_WIRE_TOO_LONG')
+    // Even with the bytes there: the limit comes first.
+    expect(cmapCode(cmapWithValueLength(65_544n, 65_544))).toBe('ERR_WIRE_TOO_LONG')
   })
 })
