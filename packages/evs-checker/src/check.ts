@@ -4,7 +4,7 @@
  * Safety properties are checked first, liveness last (TigerBeetle's order).
  */
 import { type ErrorDetails, type Guarantee, invalidArgument, type NodeId } from '@totem-ts/common'
-import { type ConfEvent, parseTrace, type TraceEvent } from './trace.ts'
+import { type ConfEvent, isTraceRingId, parseTrace, type TraceEvent } from './trace.ts'
 
 /** The nine properties the checker verifies, in the order it checks and reports them. */
 export const Property = {
@@ -159,8 +159,11 @@ const sameList = (a: readonly number[], b: readonly number[]): boolean =>
  * Cost: O(E log E) time and O(E) memory for E events (one sort per virtual-synchrony segment, one
  * topological sort of all deliveries); safe delivery adds O(members) per safe message and ring.
  *
- * @throws `ERR_INVALID_ARGUMENT` when `maxViolations` is not a positive integer or `properties`
- * names an unknown property.
+ * `events` are expected as {@link parseTrace} returns them; they are not validated again, except
+ * that a `conf` with a malformed ring id throws.
+ *
+ * @throws `ERR_INVALID_ARGUMENT` when `maxViolations` is not a positive integer, `properties`
+ * names an unknown property, or a `conf` event's ring id is malformed.
  */
 export function checkTrace(events: readonly TraceEvent[], options?: CheckOptions): CheckResult {
   const maxViolations = options?.maxViolations ?? MAX_VIOLATIONS_DEFAULT
@@ -449,6 +452,10 @@ export function checkTrace(events: readonly TraceEvent[], options?: CheckOptions
         dTrans.push(inTrans)
         dSafe.push(e.g === 'safe')
       } else if (e.ev === 'conf') {
+        // The one field whose syntax the checks rely on (ring seq order); the rest is as parseTrace returns it.
+        if (!isTraceRingId(e.ring)) {
+          invalidArgument('conf event with a malformed ring id', { node, ring: String(e.ring) })
+        }
         const base = { node, incarnation: inc.ordinal, kind: e.kind, ring: e.ring }
         if (!e.members.includes(node)) {
           report(

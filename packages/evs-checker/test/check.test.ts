@@ -1,4 +1,4 @@
-import { isTotemError } from '@totem-ts/common'
+import { isTotemError, nodeId } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
 import {
   type CheckOptions,
@@ -646,6 +646,18 @@ describe('options and results', () => {
         expect(isTotemError(e) && e.code).toBe('ERR_INVALID_ARGUMENT')
       }
     }
+  })
+
+  it('rejects a conf event with a malformed ring id with ERR_INVALID_ARGUMENT', () => {
+    const e = {
+      ev: 'conf',
+      node: nodeId(1),
+      t: 0,
+      kind: 'reg',
+      ring: '1.x',
+      members: [nodeId(1)],
+    } as const
+    expect(() => checkTrace([e])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
   })
 
   it('checkTraceText parses then checks, and propagates parse errors', () => {
