@@ -29,11 +29,9 @@ export {
   checkTrace,
   checkTraceText,
   MAX_VIOLATIONS_DEFAULT,
-  PROPERTIES,
-  Property,
-  type Violation,
 } from './check.ts'
 export { EvsErrorCode, EvsTraceError, TRACE_LINE_CHARS_MAX } from './errors.ts'
+export { PROPERTIES, Property, type Violation } from './properties.ts'
 export { sha256 } from './sha256.ts'
 export {
   type ConfEvent,
