@@ -382,6 +382,11 @@ class SrpCore implements Srp {
 
   #sendTo(node: NodeId, bytes: Uint8Array): void {
     if (this.#stopped) return
+    if (node === this.#me) {
+      // A ring of one passes the token to itself; never re-enter the handler synchronously.
+      this.#deps.runtime.timers.after(0, () => this.#onDatagram(bytes))
+      return
+    }
     this.#deps.transport.send({ node }, bytes)
   }
 
@@ -479,6 +484,8 @@ class SrpCore implements Srp {
     this.#sendJoin()
     this.#joinTimeout.reset()
     this.#consensusTimeout.reset()
+    // Alone in proc − fail: nobody else's join is needed.
+    if (this.#consensusAgreed() && this.#candidates()[0] === this.#me) this.#createCommitToken()
   }
 
   #onJoinTimeout(): void {
@@ -504,6 +511,10 @@ class SrpCore implements Srp {
 
   /** Consensus timeout (and token loss while waiting for a commit token) in GATHER. */
   #consensusCheck(reason: string): void {
+    if (this.#consensusAgreed() && this.#candidates()[0] === this.#me) {
+      this.#createCommitToken()
+      return
+    }
     if (this.#consensusAgreed()) {
       // Everyone agreed; wait for the commit token, but not forever.
       this.#consensus = new Set([this.#me])
@@ -1115,7 +1126,6 @@ class SrpCore implements Srp {
       retransFlg,
       rtr,
     }
-    this.#lastTokenSeq = tokenSeq + 1
     this.#seqAtForward = tokenSeqOut
 
     if (inRecovery && (this.#rec as Recovery).installRotations >= 2) {
@@ -1126,7 +1136,8 @@ class SrpCore implements Srp {
       // Release messages every member holds (they will never be asked for again).
       this.#release()
       const idle = this.#seqUnchanged > this.#cfg.seqnoUnchangedConst && this.#sender.backlog === 0
-      if (this.#cfg.tokenHold && idle && this.#op.ringId.rep === this.#me && rtr.length === 0) {
+      const mayHold = this.#cfg.tokenHold || this.#op.members.length === 1
+      if (mayHold && idle && this.#op.ringId.rep === this.#me && rtr.length === 0) {
         this.#tokenHeld = out
         this.#tokenCopy = undefined
         this.#holdTimeout.reset()

@@ -93,12 +93,16 @@ export class World {
     return top
   }
 
-  runtime(): Runtime {
+  runtime(id: number): Runtime {
+    const entry = this.nodes.get(id)
     return {
       clock: { nowMs: () => this.now },
       timers: {
         after: (d, fire) => {
-          const p = this.at(d, fire)
+          // A crashed incarnation's timers never fire.
+          const p = this.at(d, () => {
+            if (entry?.alive) fire()
+          })
           return { cancel: () => (p.cancelled = true) }
         },
       },
@@ -113,6 +117,7 @@ export class World {
     return {
       mtuBytes: 1500,
       send(to: Destination, bytes: Uint8Array) {
+        if (!world.nodes.get(id)?.alive) return
         const targets = to === 'all' ? world.ids : [to.node]
         const copy = bytes.slice()
         for (const t of targets) {
@@ -147,7 +152,7 @@ export class World {
     this.nodes.set(id, entry)
     const srp = createSrp(resolveSrpOptions({ tokenTimeoutMs: 200, ...options }, this.ids.length), {
       nodeId: id as NodeId,
-      runtime: this.runtime(),
+      runtime: this.runtime(id),
       transport: this.transport(id),
       store,
       ...(testFaults ? { testFaults } : {}),
