@@ -1271,11 +1271,18 @@ class SrpCore implements Srp {
     }
     // 4. The rest of the old ring, skipping gaps, from the deliver set only; delivered in the
     // transitional configuration, where every member holds them.
+    // Before the first gap nothing is missing, so every message is delivered (a safe one that a
+    // member of the old configuration already delivered must reach every survivor); behind a gap,
+    // only messages of the deliver set (their missing predecessor may be one they depend on).
     const deliverSet = new Set<number>(rec.deliverSet)
+    let gap = false
     for (let s = op.highDelivered + 1; s <= op.highSeq; s++) {
       const m = op.queue.get(s)
-      if (m === undefined) continue
-      if (!deliverSet.has(m.sender) && !this.#faults.ignoreDeliverSet) continue
+      if (m === undefined) {
+        gap = true
+        continue
+      }
+      if (gap && !deliverSet.has(m.sender) && !this.#faults.ignoreDeliverSet) continue
       op.highDelivered = s
       this.#deliverPacket(m, rec.ringId, m.guarantee)
     }

@@ -51,6 +51,8 @@ export class World {
   readonly raw = new Map<number, Uint8Array[]>()
   readonly ids: number[]
   drop: DropRule = () => false
+  /** Called for every delivery and configuration change, in order (for trace writers). */
+  observe: ((node: number, d: Delivery | undefined, c: ConfigurationChange | undefined) => void) | undefined
   readonly stores = new Map<number, ReturnType<typeof createMemoryRingIdStore>>()
 
   constructor(ids: number[], latencyMs = 0.1) {
@@ -158,6 +160,7 @@ export class World {
       ...(testFaults ? { testFaults } : {}),
       listener: {
         onDeliver: (d: Delivery) => {
+          this.observe?.(id, d, undefined)
           const list = this.raw.get(id) ?? []
           list.push(d.payload.slice())
           this.raw.set(id, list)
@@ -171,14 +174,16 @@ export class World {
             ring: formatRingId(d.ringId),
           })
         },
-        onConfigurationChange: (c: ConfigurationChange) =>
+        onConfigurationChange: (c: ConfigurationChange) => {
+          this.observe?.(id, undefined, c)
           this.events.push({
             node: id,
             ev: 'conf',
             kind: c.kind === 'transitional' ? 'trans' : 'reg',
             ring: formatRingId(c.ringId),
             members: [...c.members],
-          }),
+          })
+        },
       },
     })
     entry.srp = srp
