@@ -52,7 +52,9 @@ export class World {
   readonly ids: number[]
   drop: DropRule = () => false
   /** Called for every delivery and configuration change, in order (for trace writers). */
-  observe: ((node: number, d: Delivery | undefined, c: ConfigurationChange | undefined) => void) | undefined
+  observe:
+    | ((node: number, d: Delivery | undefined, c: ConfigurationChange | undefined) => void)
+    | undefined
   readonly stores = new Map<number, ReturnType<typeof createMemoryRingIdStore>>()
 
   constructor(ids: number[], latencyMs = 0.1) {

@@ -90,7 +90,7 @@ describe('totempg packer + assembler', () => {
   const opts = { time: 200, warmupTime: 50 }
   for (const row of rows) {
     bench(row.name, row.fn, opts)
-    bench(`  baseline concat: ${row.name}`, row.baselines['concat'] as () => unknown, opts)
+    bench(`  baseline concat: ${row.name}`, row.baselines['concat'] as () => void, opts)
   }
 })
 

@@ -5,7 +5,7 @@
  */
 
 /** Something to time; the result is kept in a sink so the work cannot be optimised away. */
-export type Job = () => unknown
+export type Job = () => void
 
 export interface Row {
   /** What is measured, e.g. `decode ORF token (0 rtr, 57 B)`. */
