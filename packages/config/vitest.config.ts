@@ -1,3 +1,0 @@
-import { totemProject } from '../../vitest.shared.ts'
-
-export default totemProject('@totem-ts/config')
