@@ -51,6 +51,10 @@ export class World {
   readonly raw = new Map<number, Uint8Array[]>()
   readonly ids: number[]
   drop: DropRule = () => false
+  /** Latency of one datagram (vary it to reorder); defaults to the fixed latency. */
+  delay: () => number = () => this.latencyMs
+  /** How many extra copies of a datagram to deliver (duplication). */
+  copies: () => number = () => 0
   /** Called for every delivery and configuration change, in order (for trace writers). */
   observe:
     | ((node: number, d: Delivery | undefined, c: ConfigurationChange | undefined) => void)
@@ -128,10 +132,12 @@ export class World {
           if (t === id) continue
           const type = decodeHeader(copy).type
           if (world.drop(id, t, type, copy)) continue
-          world.at(world.latencyMs, () => {
-            const n = world.nodes.get(t)
-            if (n?.alive) n.handler?.(copy, 0)
-          })
+          for (let c = world.copies(); c >= 0; c--) {
+            world.at(world.delay(), () => {
+              const n = world.nodes.get(t)
+              if (n?.alive) n.handler?.(copy, 0)
+            })
+          }
         }
         stats.datagramsTx++
       },
