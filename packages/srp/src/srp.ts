@@ -95,6 +95,7 @@ interface Recovery {
   setRetransFlg: boolean
   /** Consecutive tokens forwarded with retrans_flg 0. */
   retransFlgCount: number
+  /** New-ring seq by which every re-send went out; −1 until known. */
   installSeq: number
   /** Rotations with installSeq ≤ token.aru. */
   installRotations: number
@@ -780,7 +781,7 @@ class SrpCore implements Srp {
       resend,
       setRetransFlg: false,
       retransFlgCount: 0,
-      installSeq: 0,
+      installSeq: -1,
       installRotations: 0,
       receivedFlg: !transEntries.some((e) => e.receivedFlg === 0),
       firstTokenSent: false,
@@ -1068,9 +1069,15 @@ class SrpCore implements Srp {
     this.#myTrc = sent
     this.#myPbl = inRecovery ? (this.#rec as Recovery).resend.length : this.#sender.backlog
 
-    // aru / aru_addr (reference §4.2).
-    if (stream.aru < aru || aruAddr === this.#me || aruAddr === 0) {
-      aru = stream.aru
+    // aru / aru_addr (reference §4.2). A node still in RECOVERY vouches for nothing past the
+    // install point: messages of the new ring must not become safe before every member installed
+    // it (paper §4: safe implies every member of the configuration installed it).
+    const myAru =
+      inRecovery && (this.#rec as Recovery).installSeq >= 0
+        ? Math.min(stream.aru, (this.#rec as Recovery).installSeq)
+        : stream.aru
+    if (myAru < aru || aruAddr === this.#me || aruAddr === 0) {
+      aru = myAru
       aruAddr = aru === tokenSeqOut ? 0 : this.#me
     }
     if (aru > tokenSeqOut) aru = tokenSeqOut
