@@ -197,7 +197,7 @@ class FaultProxy implements UdpFaultProxy {
     for (const e of this.#entries) {
       const s = createSocket({
         type: e.family === 4 ? 'udp4' : 'udp6',
-        ipv6Only: true,
+        ipv6Only: e.family === 6,
         lookup: (host, _o, cb) => cb(null, host, e.family),
       })
       try {

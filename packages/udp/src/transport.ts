@@ -200,7 +200,7 @@ class Udpu implements UdpTransport {
     const family = this.#family
     return createSocket({
       type: family === 4 ? 'udp4' : 'udp6',
-      ipv6Only: true,
+      ipv6Only: family === 6,
       // Every address here is a validated literal: answer at once instead of dns.lookup, which
       // costs a process.nextTick per send (TOOLCHAIN.md) and would delay sends issued just
       // before stop().
