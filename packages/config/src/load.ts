@@ -748,7 +748,10 @@ function check(
 ): { diag: Diagnostics; config?: TotemNodeConfig } {
   const diag = new Diagnostics(file)
   const doc = parseInto(input, diag)
-  if (diag.failed) return { diag }
+  if (diag.failed) {
+    diag.sort()
+    return { diag }
+  }
   const root = doc.root
   if (root.children.length === 0) {
     diag.error('ERR_CONFIG_EMPTY', 0, '', 'no configuration: the file is empty or only comments', {

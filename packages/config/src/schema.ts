@@ -56,6 +56,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   s('totem.keyfile', 'crypto.keyFile'),
   s('totem.rrp_mode', 'rrp.mode (corosync 2)'),
   s('totem.link_mode', 'rrp.mode (corosync 3): passive, active, rr → passive'),
+  i('totem.cluster_uuid', 'pcs metadata, not read by corosync'),
   i('totem.send_join', 'random join delay: always 0 in totem-ts'),
   i('totem.token_warning', 'log-only threshold'),
   i('totem.max_network_delay', 'heartbeat mode is not implemented'),
