@@ -152,7 +152,10 @@ function readTotem(v: SectionView): TotemPart {
   const localNodeId = v.int('nodeid', { min: 1, max: 0xffff_ffff, why: '0 is reserved' })
 
   const transportLine = v.lineOf('transport')
-  const transport = v.oneOf<RequestedTransport>('transport', ['udpu', 'udp', 'knet']) ?? 'knet'
+  // Without a totem section (already an error) nothing more is said about the transport.
+  const transport =
+    v.oneOf<RequestedTransport>('transport', ['udpu', 'udp', 'knet']) ??
+    (v.line > 0 ? 'knet' : 'udpu')
   if (transport === 'knet') {
     d.warn(
       ConfigWarningCode.Knet,
