@@ -120,11 +120,16 @@ export function formatEffectiveConfig(config: TotemNodeConfig): string {
   })
   t.push({ key: 'keyfile', value: cr.keyFile, explicit: has('totem.keyfile') })
   const rrp = config.rrp
+  const linkMode = rrp.source === 'link_mode'
   t.push({
-    key: rrp.source === 'link_mode' ? 'link_mode' : 'rrp_mode',
-    value: rrp.mode,
+    key: linkMode ? 'link_mode' : 'rrp_mode',
+    // link_mode has no `none`: with one link the value written stays (it changes nothing).
+    value: linkMode && rrp.mode === 'none' ? rrp.requested : rrp.mode,
     explicit: rrp.source !== 'default',
-    comment: `${rrp.rings} ring${rrp.rings === 1 ? '' : 's'}${rrp.requested !== rrp.mode ? `; the file asks for ${rrp.requested}` : ''}`,
+    comment:
+      rrp.rings === 1
+        ? '1 ring: no redundancy'
+        : `${rrp.rings} rings, redundancy ${rrp.mode}${rrp.requested !== rrp.mode ? ` (the file asks for ${rrp.requested})` : ''}`,
   })
   const srp = config.srp as Readonly<Record<string, number | boolean | undefined>>
   const resolved = config.srpResolved as unknown as Readonly<Record<string, number | boolean>>
