@@ -91,7 +91,7 @@ class Heap implements EventQueue {
   }
 
   after(delayMs: number, fire: () => void, owner?: EventOwner): ScheduledEvent {
-    const d = delayMs > 0 ? delayMs : 0
+    const d = Number.isNaN(delayMs) ? 0 : Math.max(delayMs, 0)
     const e = new Entry(this.#now + d, this.#seq++, fire, owner)
     const q = this.#q
     q.push(e)

@@ -3,7 +3,7 @@
  * load (safety), heal, run a bounded liveness phase until the ring converges, then check the
  * trace with the EVS checker.
  */
-import type { NodeId } from '@totem-ts/common'
+import { invalidArgument, type NodeId } from '@totem-ts/common'
 import { checkTrace, type TraceEvent, type Violation } from '@totem-ts/evs-checker'
 import type { SrpOptions, SrpTestFaults } from '@totem-ts/srp'
 import type { SimNetworkStats } from './network.ts'
@@ -147,7 +147,7 @@ function drawProfileFor(
     typeof o.nodes === 'number' ? { min: o.nodes, max: o.nodes } : (o.nodes ?? DEFAULT_NODE_RANGE)
   const preset = o.preset ?? 'swarm'
   const base = PROFILE_PRESETS[preset]
-  if (base === undefined) throw new RangeError(`unknown profile preset ${preset}`)
+  if (base === undefined) invalidArgument(`unknown profile preset ${preset}`, { preset })
   return drawProfile(r, range, { ...base, ...o.profile })
 }
 

@@ -244,6 +244,7 @@ class World implements SimWorld {
   readonly #onTrace: ((e: TraceEvent) => void) | undefined
   readonly #sent = new Map<string, SentMessage>()
   #pending: Promise<void>[] = []
+  #hold: TraceEvent[] | undefined
   readonly #budget: number
   budgetExceeded = false
 
@@ -293,6 +294,10 @@ class World implements SimWorld {
   }
 
   #emit(e: TraceEvent): void {
+    if (this.#hold !== undefined) {
+      this.#hold.push(e)
+      return
+    }
     this.trace.push(e)
     this.#onTrace?.(e)
   }
@@ -386,17 +391,28 @@ class World implements SimWorld {
   send(id: NodeId, payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' | 'down' {
     const s = this.#state(id)
     if (s.inc?.alive !== true || s.protocol === undefined) return 'down'
-    const r = s.protocol.send(payload, guarantee)
+    const copy = payload.slice()
+    const mid = messageId(id, copy)
+    s.pendingOwn.add(mid)
+    this.#sent.set(keyOf(id, copy), { payload: copy, id: mid })
+    // A protocol may deliver inside send() (a sequencer that is its own sender): hold what it
+    // traces until the send event is written, so the trace shows the send first.
+    const held: TraceEvent[] = []
+    this.#hold = held
+    let r: 'queued' | 'full'
+    try {
+      r = s.protocol.send(payload, guarantee)
+    } finally {
+      this.#hold = undefined
+    }
     if (r === 'full') {
       this.counts.sendsRefused++
-      return r
+      s.pendingOwn.delete(mid)
+    } else {
+      this.counts.sends++
+      this.#emit({ ev: 'send', node: id, t: this.queue.nowMs, id: mid, g: guarantee })
     }
-    const copy = payload.slice()
-    const id_ = messageId(id, copy)
-    this.#sent.set(keyOf(id, copy), { payload: copy, id: id_ })
-    s.pendingOwn.add(id_)
-    this.counts.sends++
-    this.#emit({ ev: 'send', node: id, t: this.queue.nowMs, id: id_, g: guarantee })
+    for (const e of held) this.#emit(e)
     return r
   }
 

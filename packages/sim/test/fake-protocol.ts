@@ -54,7 +54,8 @@ class Fake implements SimProtocol {
   readonly #unacked = new Map<number, Entry>()
   // Sequencer side.
   readonly #log: Entry[] = []
-  readonly #seen = new Set<string>()
+  readonly #expected = new Map<number, number>()
+  readonly #early = new Map<number, Map<number, Entry & { local: number }>>()
   // Receiver side.
   readonly #received = new Map<number, Entry>()
   #next = 1
@@ -123,15 +124,22 @@ class Fake implements SimProtocol {
     const payload = b.subarray(10)
     switch (b[0]) {
       case SUBMIT: {
-        const key = `${a}:${c}`
-        if (this.#seen.has(key)) return
-        this.#seen.add(key)
-        // The sender's local number rides in the log so the sender can retire its copy.
-        const e = { sender: a, guarantee: g, payload: payload.slice(), local: c }
-        this.#log.push(e)
-        const seq = this.#log.length
-        this.#ctx.transport.send('all', this.#ordered(seq, e))
-        this.#accept(seq, e)
+        // Per sender in submission order (FIFO): hold early arrivals until the gap fills.
+        const expected = this.#expected.get(a) ?? 1
+        if (c < expected) return
+        const early = this.#early.get(a) ?? new Map<number, Entry & { local: number }>()
+        this.#early.set(a, early)
+        early.set(c, { sender: a, guarantee: g, payload: payload.slice(), local: c })
+        let next = expected
+        for (let e = early.get(next); e !== undefined; e = early.get(next)) {
+          early.delete(next)
+          next++
+          this.#log.push(e)
+          const seq = this.#log.length
+          this.#ctx.transport.send('all', this.#ordered(seq, e))
+          this.#accept(seq, e)
+        }
+        this.#expected.set(a, next)
         return
       }
       case ORDERED: {
