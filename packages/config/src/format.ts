@@ -156,7 +156,7 @@ export function formatEffectiveConfig(config: TotemNodeConfig): string {
       {
         key: 'mcastport',
         value: port,
-        explicit: has(`totem.interface.${link}.mcastport`) || port !== 5405 + link,
+        explicit: port !== 5405 + link,
       },
     ]),
   )

@@ -656,6 +656,15 @@ function checkSrpRules(d: Diagnostics, totem: SectionView, srp: SrpOptions, n: n
       `join < consensus`,
     )
   }
+  const retransmits = srp.tokenRetransmitsBeforeLoss ?? 4
+  const derivedRetransmit = Math.trunc(token / (retransmits + 0.2))
+  if (srp.tokenRetransmitTimeoutMs === undefined && derivedRetransmit < 30) {
+    conflict(
+      ['token_retransmits_before_loss_const', 'token'],
+      `token / (token_retransmits_before_loss_const + 0.2) = ${derivedRetransmit} ms is below corosync's 30 ms minimum retransmit timeout`,
+      'a longer token, fewer retransmits, or an explicit token_retransmit',
+    )
+  }
   if (srp.tokenRetransmitTimeoutMs !== undefined && srp.tokenRetransmitTimeoutMs > token) {
     conflict(
       ['token_retransmit'],

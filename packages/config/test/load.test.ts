@@ -192,15 +192,23 @@ describe('range and cross-field checks', () => {
     expect(errs(conf(2, '\thold: 3001\n'))).toEqual([['ERR_CONFIG_CONFLICT', 4, 'totem.hold']])
   })
 
-  it("surfaces srp's own ERR_INVALID_ARGUMENT at the key to blame", () => {
-    // token / (1000 + 0.2) truncates to 0: resolveSrpOptions rejects the derived retransmit timeout.
-    const r = checkConfig(
-      conf(2, '\ttoken: 30\n\tconsensus: 100\n\ttoken_retransmits_before_loss_const: 1000\n'),
-      't.conf',
-    )
-    expect(r.errors.map((e) => [e.code, e.details['line'], e.details['path']])).toEqual([
-      ['ERR_CONFIG_VALUE', 6, 'totem.token_retransmits_before_loss_const'],
+  it('needs a derived retransmit timeout of at least 30 ms, as corosync', () => {
+    expect(
+      errs(conf(2, '\ttoken: 30\n\tconsensus: 100\n\ttoken_retransmits_before_loss_const: 1000\n')),
+    ).toEqual([['ERR_CONFIG_CONFLICT', 6, 'totem.token_retransmits_before_loss_const']])
+    expect(errs(conf(2, '\ttoken: 30\n\tconsensus: 100\n'))).toEqual([
+      ['ERR_CONFIG_CONFLICT', 4, 'totem.token'],
     ])
+    expect(errs(conf(2, '\ttoken: 30\n\tconsensus: 100\n\ttoken_retransmit: 30\n'))).toEqual([])
+  })
+
+  it("surfaces srp's own ERR_INVALID_ARGUMENT at the key to blame", () => {
+    // 3 nodes: token 3 600 000 + 650 → default consensus 1.2 × that is beyond srp's 3 600 000.
+    const r = checkConfig(conf(3, '\ttoken: 3600000\n'), 't.conf')
+    expect(r.errors.map((e) => [e.code, e.details['line'], e.details['path']])).toEqual([
+      ['ERR_CONFIG_VALUE', 4, 'totem.token'],
+    ])
+    expect(() => resolveSrpOptions({ tokenTimeoutMs: 3_600_000 }, 3)).toThrow()
   })
 
   it('collects errors from every section at once', () => {
