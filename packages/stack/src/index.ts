@@ -1,0 +1,31 @@
+/**
+ * A totem-ts node over real sockets: `createTotemNode()` composes the udpu transport, authenticated
+ * encryption (when the config asks for it) and the single-ring protocol from a corosync.conf, with
+ * the production runtime and the ring id kept on disk where corosync keeps it.
+ *
+ * @example
+ * ```ts
+ * import { readConfigFile } from '@totem-ts/config'
+ * import { createTotemNode } from '@totem-ts/stack'
+ *
+ * const { config } = readConfigFile('corosync.conf')
+ * const node = createTotemNode({
+ *   config,
+ *   nodeId: 1,
+ *   listener: { onDeliver: (d) => console.log(d.sender, d.payload), onConfigurationChange: console.log },
+ * })
+ * await node.start()
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  CHANNELS,
+  createTotemNode,
+  findLocalNode,
+  type TotemNode,
+  type TotemNodeOptions,
+  type TotemNodeStatus,
+} from './node.ts'
+export { createFileRingIdStore, type FileRingIdStore } from './ring-id-store.ts'
+export { createNodeRuntime } from './runtime.ts'
