@@ -577,6 +577,7 @@ class SrpCore implements Srp {
     }
     if (subset(j.procList, this.#proc) && subset(j.failedList, this.#fail)) return
     if (this.#fail.has(q)) return
+    const before = this.#proc.size + this.#fail.size
     for (const n of j.procList) this.#proc.add(n)
     if (j.failedList.includes(this.#me)) {
       this.#fail.add(q)
@@ -587,6 +588,11 @@ class SrpCore implements Srp {
         for (const n of j.failedList) if (!this.#isMember(n)) this.#fail.add(n)
       }
     }
+    // Sets only grow, so their sizes tell whether anything changed. A join that changes nothing
+    // here (a failed list from outside my ring is not taken over) must not make me resend mine:
+    // two such nodes would answer each other at network speed. The join timer keeps resending,
+    // and the consensus timeout settles the disagreement.
+    if (this.#proc.size + this.#fail.size === before && this.#state === 'gather') return
     this.#shiftToGather(leave ? 'leave message' : 'merge during join')
   }
 
