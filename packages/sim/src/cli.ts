@@ -11,7 +11,7 @@ import { formatTraceEvent } from '@totem-ts/evs-checker'
 import type { SrpTestFaults } from '@totem-ts/srp'
 import { DEFAULT_NODE_RANGE, type NodeRange, PROFILE_PRESETS, parseNodeRange } from './profile.ts'
 import { addRegressions, parseSeed, type Regression } from './regressions.ts'
-import { formatRunLine, formatRunReport } from './report.ts'
+import { formatRunReport } from './report.ts'
 import { formatSeed, type RunResult, runSeed } from './run.ts'
 import { addRun, digest, emptySummary, formatSummary, type RunDigest } from './summary.ts'
 import type { WorkerJob } from './worker.ts'
@@ -290,5 +290,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw e
   }
 }
-
-export { formatRunLine }

@@ -49,6 +49,14 @@ export {
 } from './profile.ts'
 export { createSimRandom, SEED_MAX, type SimRandom } from './random.ts'
 export {
+  addRegressions,
+  loadRegressions,
+  parseSeed,
+  REGRESSIONS_PATH,
+  type Regression,
+} from './regressions.ts'
+export { formatRunLine, formatRunReport } from './report.ts'
+export {
   EVENT_BUDGET_DEFAULT,
   formatSeed,
   profileForSeed,
@@ -59,6 +67,14 @@ export {
   runSeed,
 } from './run.ts'
 export { createSimRuntime, type SimIncarnation, type SimRuntimeOptions } from './runtime.ts'
+export {
+  addRun,
+  digest,
+  emptySummary,
+  formatSummary,
+  type RunDigest,
+  type Summary,
+} from './summary.ts'
 export {
   createSimWorld,
   type SimNodeInfo,

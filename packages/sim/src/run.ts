@@ -233,8 +233,8 @@ export async function runSeed(o: RunOptions): Promise<RunResult> {
   if (world.budgetExceeded) {
     violations.push({
       property: 'liveness',
-      message: `the run spent its budget of ${eventBudget} events at ${world.queue.nowMs.toFixed(3)} ms (a message storm or a zero-delay loop)`,
-      details: { reason: 'event-budget', events: eventBudget, atMs: world.queue.nowMs },
+      message: `the run spent its event budget (${world.queue.processed} events by ${world.queue.nowMs.toFixed(3)} ms virtual): a message storm or a zero-delay loop`,
+      details: { reason: 'event-budget', events: world.queue.processed, atMs: world.queue.nowMs },
     })
   }
   violations.push(...check.violations)
