@@ -61,7 +61,7 @@ export interface CryptoOptions {
    */
   readonly replayWindow?: number
   /**
-   * Most senders whose replay state is kept (1…{@link NODES_MAX}); beyond it the least recently
+   * Most senders whose replay state is kept (1…`NODES_MAX`); beyond it the least recently
    * heard sender's state is evicted.
    * @defaultValue 384 (`NODES_MAX`)
    */

@@ -4,7 +4,7 @@ import type { Random } from '@totem-ts/common'
 const FILL_CHUNK_BYTES = 65_536
 
 /**
- * A {@link Random} backed by the platform CSPRNG (`crypto.getRandomValues`), for production: nonces,
+ * A `Random` backed by the platform CSPRNG (`crypto.getRandomValues`), for production: nonces,
  * epochs and key files need unpredictable bytes. The simulator passes a seeded `Random` instead
  * (and gets reproducible, but not secret, bytes).
  */

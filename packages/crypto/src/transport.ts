@@ -50,7 +50,7 @@ export interface WithCryptoOptions {
   readonly epochQuietMs?: number
 }
 
-/** A {@link Transport} made by {@link withCrypto}: its stats carry the crypto counters. */
+/** A `Transport` made by {@link withCrypto}: its stats carry the crypto counters. */
 export interface CryptoTransport extends Transport {
   stats(): Readonly<CryptoStats>
 }
@@ -312,7 +312,7 @@ class SealingTransport implements CryptoTransport {
 }
 
 /**
- * Wraps any {@link Transport} so that every datagram it sends is sealed (XChaCha20-Poly1305, key
+ * Wraps any `Transport` so that every datagram it sends is sealed (XChaCha20-Poly1305, key
  * from the keyring, header as associated data) and every datagram it receives is opened, checked
  * against replays and only then handed to the handler. Anything that fails is dropped and counted
  * in `stats().rxDropped` by code; nothing is thrown out of the receive path and nothing
