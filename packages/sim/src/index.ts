@@ -59,6 +59,7 @@ export { formatRunLine, formatRunReport } from './report.ts'
 export {
   EVENT_BUDGET_DEFAULT,
   formatSeed,
+  LIVENESS_CAP_FACTOR,
   profileForSeed,
   type RunCounts,
   type RunOptions,

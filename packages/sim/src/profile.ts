@@ -71,7 +71,10 @@ export interface FaultProfile {
   readonly messageBytesMax: number
   /** How long the load goes on after the heal. */
   readonly loadAfterHealMs: number
-  /** Bound on the liveness phase: the run must converge this long after the heal. */
+  /**
+   * Bound on the liveness phase: the run fails when this long passes after the heal without a
+   * delivery and without convergence (and in any case 10× this long after the heal).
+   */
   readonly livenessBoundMs: number
 }
 

@@ -59,6 +59,9 @@ export interface RunOptions {
   readonly eventBudget?: number
 }
 
+/** The liveness phase ends at the latest this many `livenessBoundMs` after the heal. */
+export const LIVENESS_CAP_FACTOR = 10
+
 /** Default event budget of one run: about 10× what a busy 9-node run takes. */
 export const EVENT_BUDGET_DEFAULT = 1_000_000
 
@@ -180,8 +183,9 @@ const vary = (r: SimRandom, mean: number): number => mean * (0.5 + r.float())
  * node always stays up; a killed node restarts after the restart delay with its ring-id store and
  * nothing else), clogs. At the heal (`heal` event) partitions, clogs, loss and duplication end
  * (latency and jitter stay); nodes that are down restart, unless the profile keeps them down. The
- * load goes on for `loadAfterHealMs`, then the run waits — at most `livenessBoundMs` — until
- * {@link SimWorld.converged}.
+ * load goes on for `loadAfterHealMs`, then the run waits until {@link SimWorld.converged}: it fails
+ * when `livenessBoundMs` pass without a delivery, or `LIVENESS_CAP_FACTOR` × `livenessBoundMs` after
+ * the heal.
  *
  * @example
  * ```ts
@@ -241,7 +245,7 @@ export async function runSeed(o: RunOptions): Promise<RunResult> {
   if (!world.budgetExceeded && !h.converged && !violations.some((v) => v.property === 'liveness')) {
     violations.push({
       property: 'liveness',
-      message: `no convergence within ${profile.livenessBoundMs} ms after the heal`,
+      message: `no convergence after the heal: no progress for ${profile.livenessBoundMs} ms, or still busy ${LIVENESS_CAP_FACTOR}× that after the heal`,
       details: { reason: 'not-converged', boundMs: profile.livenessBoundMs },
     })
   }
@@ -317,9 +321,23 @@ class Harness {
     await w.runUntil(loadEnd)
     if (w.budgetExceeded) return
     this.#load = false
-    const bound = this.healAtMs + p.livenessBoundMs
-    if (w.converged()) this.converged = true
-    else this.converged = (await w.runUntil(bound, () => w.converged())) && !w.budgetExceeded
+    // The ring must converge within livenessBoundMs of the last progress (a delivery): a backlog
+    // built up under load drains at the ring's speed, but a ring that stalls fails at once. A
+    // hard cap of LIVENESS_CAP_FACTOR bounds still catches a livelock that keeps delivering.
+    const cap = this.healAtMs + LIVENESS_CAP_FACTOR * p.livenessBoundMs
+    let lastProgressMs = w.queue.nowMs
+    let delivered = w.counts.deliveries
+    this.converged = w.converged()
+    while (!this.converged && !w.budgetExceeded) {
+      const now = w.queue.nowMs
+      if (w.counts.deliveries !== delivered) {
+        delivered = w.counts.deliveries
+        lastProgressMs = now
+      }
+      const until = Math.min(now + 1000, lastProgressMs + p.livenessBoundMs, cap)
+      if (until <= now) break
+      this.converged = (await w.runUntil(until, () => w.converged())) && !w.budgetExceeded
+    }
   }
 
   /** Runs `fire` after a gap around `meanMs`, again and again while the fault phase lasts. */

@@ -25,10 +25,10 @@ export const FAMILIES: readonly { preset: string; share: number }[] = [
 ]
 
 /** Seeds of a family: a fixed, family-specific base so families do not share seeds. */
-export function corpusSeeds(preset: string): number[] {
+export function corpusSeeds(preset: string, count?: number): number[] {
   const f = FAMILIES.find((x) => x.preset === preset)
   if (f === undefined) throw new Error(`no family ${preset}`)
-  const n = Math.max(1, Math.round(CORPUS_RUNS * f.share))
+  const n = count ?? Math.max(1, Math.round(CORPUS_RUNS * f.share))
   const base = 0x10_0000 * (FAMILIES.indexOf(f) + 1)
   return Array.from({ length: n }, (_, i) => base + i)
 }
