@@ -22,6 +22,7 @@ import {
   createKeyring,
   type Keyring,
   readKeyFile,
+  SEALED_OVERHEAD_BYTES,
   withCrypto,
 } from '@totem-ts/crypto'
 import {
@@ -161,9 +162,13 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
     keyring = createKeyring(key, { clock: runtime.clock, logger })
     transport = withCrypto(udp, keyring, { nodeId: me, runtime, random: createCryptoRandom() })
   }
+  // Sealing adds a header and a tag to every datagram: the ring packs to what is left of the MTU,
+  // as corosync lowers its net_mtu by the crypto header.
+  const netmtu = config.srpResolved.netmtu - (config.crypto.enabled ? SEALED_OVERHEAD_BYTES : 0)
   const srpConfig = resolveSrpOptions(
     {
       ...config.srp,
+      netmtu,
       ...(options.srpOverrides?.tokenHold === undefined
         ? {}
         : { tokenHold: options.srpOverrides.tokenHold }),

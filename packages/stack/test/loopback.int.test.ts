@@ -86,9 +86,14 @@ describe('three nodes on loopback', () => {
       }
       for (const n of nodes) await n.start()
       await waitFor(() => nodes.every((n) => n.members.length === 3), 'one ring of three')
-      for (let i = 0; i < 30; i++)
-        nodes[i % 3]?.send(new TextEncoder().encode(`m${i}`), i % 4 === 0 ? 'safe' : 'agreed')
+      // Small messages and big ones (fragmented to the MTU, which sealing makes smaller).
+      const big = 'x'.repeat(5000)
+      for (let i = 0; i < 30; i++) {
+        const text = `m${i}${i % 5 === 0 ? big : ''}`
+        nodes[i % 3]?.send(new TextEncoder().encode(text), i % 4 === 0 ? 'safe' : 'agreed')
+      }
       await waitFor(() => [...delivered.values()].every((d) => d.length === 30), 'all deliveries')
+      expect(delivered.get(1)?.filter((d) => d.length > 5000)).toHaveLength(6)
       expect(delivered.get(2)).toEqual(delivered.get(1))
       expect(delivered.get(3)).toEqual(delivered.get(1))
       const s = nodes[0]?.status()
