@@ -13,7 +13,7 @@ import {
 } from '../src/index.ts'
 
 /** Total runs of the corpus across all families. */
-export const CORPUS_RUNS: number = Number(process.env['TOTEM_SIM_CORPUS'] ?? 600)
+export const CORPUS_RUNS: number = Number(process.env['TOTEM_SIM_CORPUS'] ?? 1000)
 
 /** The families and their share of the corpus. */
 export const FAMILIES: readonly { preset: string; share: number }[] = [
