@@ -981,7 +981,14 @@ class SrpCore implements Srp {
     // Idle detection: merge detect and token hold (reference §4.5).
     if (seq === this.#lastTokenSeqValue) {
       this.#seqUnchanged++
-      if (!inRecovery) this.#mergeTimeout.start()
+      // The merge timer is jittered (up to one more period): with fixed timers, a lone node's
+      // merge-detect can hit a forming ring at the same phase of its recovery every time, and the
+      // two never meet (found by the simulator: seed 0x300069, profile partitions).
+      if (!inRecovery) {
+        this.#mergeTimeout.start(
+          this.#cfg.mergeTimeoutMs + this.#deps.runtime.random.int(this.#cfg.mergeTimeoutMs + 1),
+        )
+      }
     } else {
       this.#seqUnchanged = 0
       this.#mergeTimeout.stop()
