@@ -19,6 +19,28 @@
  *
  * @packageDocumentation
  */
+
+export {
+  CONTROL_LINE_BYTES_MAX,
+  CONTROL_SOCKET_NAME,
+  ControlCommand,
+  type ControlErrorBody,
+  ControlErrorCode,
+  type ControlId,
+  type ControlLineHandlers,
+  type ControlLineReader,
+  type ControlRequest,
+  type ControlRequestOptions,
+  type ControlResponse,
+  controlError,
+  controlRequest,
+  createControlLineReader,
+  type DecodedControlRequest,
+  decodeControlRequest,
+  decodeControlResponse,
+  defaultControlSocketPath,
+  encodeControlLine,
+} from './control.ts'
 export {
   CHANNELS,
   createTotemNode,

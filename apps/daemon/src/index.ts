@@ -1,0 +1,42 @@
+/**
+ * totemd as a library: the daemon's command line (`main`), its start/stop (`startDaemon`), the
+ * pino adapter for common's `Logger` (`createPinoLogger`), the EVS trace writer and the burn-in
+ * load. The command runs one totem-ts node from a corosync.conf in the foreground; tools talk to
+ * it over the control socket (`@totem-ts/stack`'s control protocol).
+ *
+ * @example
+ * ```ts
+ * import { main } from '@totem-ts/daemon'
+ *
+ * const status = await main(['-c', 'corosync.conf', '--check']) // 0 valid, 1 invalid, 2 usage
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { BURN_IN_RATE_MAX, type BurnIn, type BurnInStats, startBurnIn } from './burn-in.ts'
+export {
+  type DaemonArgs,
+  DEFAULT_CONFIG_FILE,
+  daemonVersion,
+  main,
+  type Output,
+  parseDaemonArgs,
+  STOP_TIMEOUT_MS,
+} from './cli.ts'
+export {
+  CONTROL_CONNECTIONS_MAX,
+  CONTROL_OUTPUT_BYTES_MAX,
+  type ControlHandler,
+  type ControlServer,
+  type ControlServerStats,
+  listenControl,
+} from './control-server.ts'
+export { type Daemon, type DaemonOptions, startDaemon } from './daemon.ts'
+export { DaemonErrorCode } from './errors.ts'
+export {
+  createPinoLogger,
+  type DaemonLogger,
+  LOG_LEVELS,
+  type PinoLoggerOptions,
+} from './logger.ts'
+export { openTraceWriter, type TraceWriter } from './trace.ts'

@@ -1,0 +1,103 @@
+/**
+ * `--evs-trace FILE`: this node's EVS trace (shared/EVS-TRACE.md) appended as JSON Lines. Every
+ * event is one `write()` into a buffered append stream, so the protocol loop never waits for the
+ * disk; the stream is ended (flushed) at exit.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs'
+import {
+  type ConfigurationChange,
+  type Delivery,
+  formatRingId,
+  type Guarantee,
+  type NodeId,
+  TotemError,
+} from '@totem-ts/common'
+import { formatTraceEvent, messageId, type TraceEvent } from '@totem-ts/evs-checker'
+import { DaemonErrorCode } from './errors.ts'
+
+/** Writes one node's trace events. `t` is wall-clock ms. */
+export interface TraceWriter {
+  start(): void
+  /** A message the ring layer accepted (`'queued'`), with its id. */
+  send(payload: Uint8Array, guarantee: Guarantee): string
+  deliver(d: Delivery): void
+  conf(c: ConfigurationChange): void
+  stop(): void
+  /** Events written so far, and those the stream failed to write. */
+  readonly written: number
+  readonly failed: boolean
+  /** Ends the stream: resolves when everything is on disk (or the stream failed). */
+  close(): Promise<void>
+}
+
+/**
+ * Opens `path` for appending (created when missing). Rejects with `ERR_DAEMON_TRACE_IO` when it
+ * cannot be opened; a later write error is logged by the caller through `onError` and ends tracing.
+ */
+export async function openTraceWriter(
+  path: string,
+  nodeId: NodeId,
+  onError: (e: Error) => void,
+): Promise<TraceWriter> {
+  const stream: WriteStream = createWriteStream(path, { flags: 'a' })
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve())
+    stream.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new TotemError(DaemonErrorCode.traceIo, `cannot open the EVS trace ${path} (${e.code})`, {
+          details: { path, errno: e.code ?? 'EIO' },
+        }),
+      ),
+    )
+  })
+  let failed = false
+  let written = 0
+  stream.on('error', (e) => {
+    if (!failed) onError(e)
+    failed = true
+  })
+  const write = (e: TraceEvent): void => {
+    if (failed) return
+    written++
+    stream.write(`${formatTraceEvent(e)}\n`)
+  }
+  return {
+    start: () => write({ ev: 'start', node: nodeId, t: Date.now() }),
+    send(payload, g) {
+      const id = messageId(nodeId, payload)
+      write({ ev: 'send', node: nodeId, t: Date.now(), id, g })
+      return id
+    },
+    deliver: (d) =>
+      write({
+        ev: 'deliver',
+        node: nodeId,
+        t: Date.now(),
+        id: messageId(d.sender, d.payload),
+        from: d.sender,
+        g: d.guarantee,
+        ring: formatRingId(d.ringId),
+      }),
+    conf: (c) =>
+      write({
+        ev: 'conf',
+        node: nodeId,
+        t: Date.now(),
+        kind: c.kind === 'regular' ? 'reg' : 'trans',
+        ring: formatRingId(c.ringId),
+        members: [...c.members].sort((a, b) => a - b),
+      }),
+    stop: () => write({ ev: 'stop', node: nodeId, t: Date.now() }),
+    get written() {
+      return written
+    },
+    get failed() {
+      return failed
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (stream.closed || stream.destroyed) resolve()
+        else stream.end(() => resolve())
+      }),
+  }
+}

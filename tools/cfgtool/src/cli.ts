@@ -1,0 +1,232 @@
+/**
+ * `totem-cfgtool`: asks a running totemd over its control socket. Exit status: 0 ok, 1 the
+ * daemon is not running or the command failed, 2 usage error.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { isTotemError } from '@totem-ts/common'
+import { checkConfig, DEFAULT_STATE_DIR, formatConfigErrors } from '@totem-ts/config'
+import {
+  ControlCommand,
+  type ControlResponse,
+  controlRequest,
+  defaultControlSocketPath,
+} from '@totem-ts/stack'
+import { corosyncStats, flattenCounters } from './names.ts'
+
+/** The socket totemd listens on with the default state dir. */
+export const DEFAULT_SOCKET: string = defaultControlSocketPath(DEFAULT_STATE_DIR)
+
+const HELP = `Usage: totem-cfgtool [options] (-s | -m | --stats | --reload-key | --ping)
+
+Shows and changes the state of a running totemd through its control socket,
+like corosync-cfgtool.
+
+Queries (exactly one):
+  -s, --status          ring status: node id, ring id, state, members, crypto
+  -m, --members         members of the current ring with their addresses
+      --stats           every counter, under corosync's snake_case names
+                        (orf_token_tx, mcast_retx, memb_join_tx, ...)
+  -R, --reload-key      make totemd read its key file again and rotate to it
+      --ping            check that totemd answers
+
+Options:
+  -c, --config FILE     find the socket from this corosync.conf's state_dir
+  -S, --socket PATH     the control socket (default ${DEFAULT_SOCKET})
+      --json            print the answer as JSON (every query)
+      --timeout MS      give up after MS milliseconds (default 5000)
+  -h, --help            show this help
+      --version         print the version
+
+Exit status: 0 ok, 1 totemd not running or the command failed, 2 usage error.
+`
+
+/** Where the tool writes text (tests capture it). */
+export interface Output {
+  out(text: string): void
+  err(text: string): void
+}
+
+const stdio: Output = {
+  out: (t) => {
+    process.stdout.write(t)
+  },
+  err: (t) => {
+    process.stderr.write(t)
+  },
+}
+
+class UsageError extends Error {}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string
+    }
+    return pkg.version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
+
+type Query = 'status' | 'members' | 'stats' | 'reload-key' | 'ping'
+
+interface Args {
+  readonly query?: Query
+  readonly socket?: string
+  readonly config?: string
+  readonly json: boolean
+  readonly timeoutMs: number
+  readonly help: boolean
+  readonly version: boolean
+}
+
+function parseRaw(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      status: { type: 'boolean', short: 's' },
+      members: { type: 'boolean', short: 'm' },
+      stats: { type: 'boolean' },
+      'reload-key': { type: 'boolean', short: 'R' },
+      ping: { type: 'boolean' },
+      config: { type: 'string', short: 'c' },
+      socket: { type: 'string', short: 'S' },
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  })
+}
+
+function parse(argv: readonly string[]): Args {
+  let v: ReturnType<typeof parseRaw>['values']
+  try {
+    v = parseRaw(argv).values
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  const queries: Query[] = []
+  if (v.status) queries.push('status')
+  if (v.members) queries.push('members')
+  if (v.stats) queries.push('stats')
+  if (v['reload-key']) queries.push('reload-key')
+  if (v.ping) queries.push('ping')
+  if (queries.length > 1) throw new UsageError(`give one query, not ${queries.join(' and ')}`)
+  const timeoutMs = v.timeout === undefined ? 5000 : Number(v.timeout)
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
+    throw new UsageError(`--timeout: expected 1..600000 ms, got '${v.timeout}'`)
+  if (v.socket !== undefined && v.config !== undefined)
+    throw new UsageError('give --socket or --config, not both')
+  return {
+    ...(queries[0] === undefined ? {} : { query: queries[0] }),
+    ...(v.socket === undefined ? {} : { socket: v.socket }),
+    ...(v.config === undefined ? {} : { config: v.config }),
+    json: v.json === true,
+    timeoutMs,
+    help: v.help === true,
+    version: v.version === true,
+  }
+}
+
+const COMMAND: Readonly<Record<Query, string>> = {
+  status: ControlCommand.status,
+  members: ControlCommand.members,
+  stats: ControlCommand.stats,
+  'reload-key': ControlCommand.reloadKey,
+  ping: ControlCommand.ping,
+}
+
+function render(query: Query, result: Record<string, unknown>): string {
+  switch (query) {
+    case 'status': {
+      const members = (result.members as number[] | undefined) ?? []
+      const keyId = result.cryptoKeyId
+      return (
+        `Local node ID ${result.nodeId}${result.clusterName ? `, cluster ${result.clusterName}` : ''}\n` +
+        `Ring ID ${result.ringId}\n` +
+        `State ${result.state}\n` +
+        `Members (${members.length}): ${members.join(' ')}\n` +
+        `Crypto ${result.crypto ? `on${keyId === null || keyId === undefined ? '' : ` (key id ${keyId})`}` : 'off'}\n`
+      )
+    }
+    case 'members': {
+      const members =
+        (result.members as { nodeId: number; addresses: string[] }[] | undefined) ?? []
+      let s = `Membership of ring ${result.ringId} (${members.length} nodes):\n`
+      for (const m of members)
+        s += `  nodeid ${String(m.nodeId).padStart(10)}  ${m.addresses.join(' ')}\n`
+      return s
+    }
+    case 'stats':
+      return `${flattenCounters(corosyncStats(result))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n')}\n`
+    case 'reload-key':
+      return `Key reloaded from ${result.file} (key id ${result.keyId})\n`
+    case 'ping':
+      return `totemd answers (pid ${result.pid})\n`
+  }
+}
+
+/** Runs the tool; resolves with the exit status. */
+export async function main(argv: readonly string[], io: Output = stdio): Promise<number> {
+  let args: Args
+  try {
+    args = parse(argv)
+    if (!args.help && !args.version && args.query === undefined)
+      throw new UsageError('give a query: -s, -m, --stats, --reload-key or --ping')
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e
+    io.err(`totem-cfgtool: ${e.message}\nTry 'totem-cfgtool --help'.\n`)
+    return 2
+  }
+  if (args.help) {
+    io.out(HELP)
+    return 0
+  }
+  if (args.version) {
+    io.out(`totem-cfgtool ${version()}\n`)
+    return 0
+  }
+  let socket = args.socket ?? DEFAULT_SOCKET
+  if (args.config !== undefined) {
+    let bytes: Uint8Array
+    try {
+      bytes = readFileSync(args.config)
+    } catch (e) {
+      io.err(`totem-cfgtool: cannot read ${args.config} (${(e as NodeJS.ErrnoException).code})\n`)
+      return 1
+    }
+    const r = checkConfig(bytes, args.config)
+    if (r.config === undefined) {
+      io.err(`${formatConfigErrors(r.errors, r.omitted)}\n`)
+      return 1
+    }
+    socket = defaultControlSocketPath(r.config.stateDir)
+  }
+  const query = args.query as Query
+  let r: ControlResponse
+  try {
+    r = await controlRequest(socket, COMMAND[query], { timeoutMs: args.timeoutMs })
+  } catch (e) {
+    if (!isTotemError(e)) throw e
+    if (args.json)
+      io.out(`${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } })}\n`)
+    io.err(`totem-cfgtool: ${e.message}\n`)
+    return 1
+  }
+  if (!r.ok) {
+    if (args.json) io.out(`${JSON.stringify({ ok: false, error: r.error })}\n`)
+    io.err(`totem-cfgtool: ${r.error.code}: ${r.error.message}\n`)
+    return 1
+  }
+  const result = (r.result ?? {}) as Record<string, unknown>
+  if (args.json) {
+    io.out(`${JSON.stringify(query === 'stats' ? corosyncStats(result) : result)}\n`)
+  } else io.out(render(query, result))
+  return 0
+}
