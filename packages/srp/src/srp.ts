@@ -846,7 +846,10 @@ class SrpCore implements Srp {
     const op = this.#op
     const rec = this.#rec
     if (ringIdEquals(m.ringId, op.ringId)) {
-      if (m.encapsulated === 1) {
+      // From COMMIT entry on, the old ring's stream is frozen: what I hold then is what my commit
+      // entry and my re-sends describe. A late copy arriving now could make me deliver a message a
+      // fellow survivor never gets (sim seed 0x845); it reaches us as a re-send if anyone needs it.
+      if (m.encapsulated === 1 || this.#state === 'commit' || this.#state === 'recovery') {
         this.#st.rxIgnored++
         return
       }
