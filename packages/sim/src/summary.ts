@@ -29,7 +29,7 @@ export interface RunDigest {
   readonly report: string | undefined
 }
 
-/** The digest of one run; `report` is the failure text (see {@link formatFailure}). */
+/** The digest of one run; `report` is the failure text. */
 export function digest(r: RunResult, report: string | undefined): RunDigest {
   const v = r.violations[0]
   const c = r.counts
