@@ -11,7 +11,7 @@ import {
   TotemError,
 } from '@totem-ts/common'
 import type { TotemNodeConfig } from '@totem-ts/config'
-import { readKeyFile } from '@totem-ts/crypto'
+import { formatKeyId, readKeyFile } from '@totem-ts/crypto'
 import {
   ControlCommand,
   createTotemNode,
@@ -49,6 +49,12 @@ interface DaemonCounters {
   deliveries: number
   configurationChanges: number
   keyReloads: number
+}
+
+/** The key id datagrams are sealed with, as `0x…`, or null with crypto off. */
+function keyIdOfStats(transport: Readonly<Record<string, unknown>>): string | null {
+  const id = transport.cryptoKeyId
+  return typeof id === 'number' ? formatKeyId(id) : null
 }
 
 /** Starts everything; rejects (after cleaning up) when a part cannot start. */
@@ -100,7 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       members: s.members,
       state: s.state,
       crypto: s.crypto,
-      cryptoKeyId: (s.transport as { cryptoKeyId?: unknown }).cryptoKeyId ?? null,
+      cryptoKeyId: keyIdOfStats(s.transport),
       clusterName: config.clusterName ?? null,
       pid: process.pid,
       version: o.version,
@@ -142,8 +148,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       for (const w of warnings) log.warn(w.message, { code: w.code })
       node.rotateKey(key)
       counters.keyReloads++
-      log.info('cluster key reloaded', { file: config.crypto.keyFile, keyId })
-      return { keyId, file: config.crypto.keyFile }
+      log.info('cluster key reloaded', { file: config.crypto.keyFile, keyId: formatKeyId(keyId) })
+      return { keyId: formatKeyId(keyId), file: config.crypto.keyFile }
     },
   }
   try {

@@ -31,8 +31,13 @@ export interface DaemonLogger extends Logger {
   flush(): void
 }
 
-function adapt(p: PinoLogger, subsystems: Readonly<Record<string, LogLevel | 'silent'>>): Logger {
-  const out: Logger = {
+/** `p` logs; children always derive from `root`, so `subsys` is bound once. */
+function adapt(
+  p: PinoLogger,
+  root: PinoLogger,
+  subsystems: Readonly<Record<string, LogLevel | 'silent'>>,
+): Logger {
+  return {
     error: (msg: string, fields?: LogFields) => p.error(fields ?? {}, msg),
     warn: (msg: string, fields?: LogFields) => p.warn(fields ?? {}, msg),
     info: (msg: string, fields?: LogFields) => p.info(fields ?? {}, msg),
@@ -41,13 +46,13 @@ function adapt(p: PinoLogger, subsystems: Readonly<Record<string, LogLevel | 'si
     child: (subsystem: string): Logger => {
       const level = subsystems[subsystem]
       return adapt(
-        p.child({ subsys: subsystem }, level === undefined ? undefined : { level }),
+        root.child({ subsys: subsystem }, level === undefined ? undefined : { level }),
+        root,
         subsystems,
       )
     },
     isEnabled: (level: LogLevel) => p.isLevelEnabled(level),
   }
-  return out
 }
 
 /**
@@ -73,13 +78,9 @@ export function createPinoLogger(options: PinoLoggerOptions = {}): DaemonLogger 
     },
     dest,
   )
-  const main = adapt(
-    root.child({ subsys: 'MAIN' }, subsystems.MAIN ? { level: subsystems.MAIN } : undefined),
-    subsystems,
-  )
+  const main = adapt(root, root, subsystems).child('MAIN')
   return {
     ...main,
-    child: (subsystem: string) => adapt(root, subsystems).child(subsystem),
     flush: () => {
       const d = dest as { flushSync?: () => void }
       try {
