@@ -393,7 +393,7 @@ class SrpCore implements Srp {
 
   #confchg(c: ConfigurationChange): void {
     this.#st.configurationChanges++
-    this.#log.info(`${c.kind} configuration ${formatRingId(c.ringId)}`, {
+    this.#log.debug(`${c.kind} configuration ${formatRingId(c.ringId)}`, {
       members: c.members.join(','),
       left: c.left.join(','),
       joined: c.joined.join(','),
