@@ -141,6 +141,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         },
       }
     },
+    [ControlCommand.stageKey]: () => {
+      if (!config.crypto.enabled)
+        throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to stage')
+      const { key, keyId, warnings } = readKeyFile(config.crypto.keyFile)
+      for (const w of warnings) log.warn(w.message, { code: w.code })
+      node.stageKey(key)
+      log.info('cluster key staged', { file: config.crypto.keyFile, keyId: formatKeyId(keyId) })
+      return { keyId: formatKeyId(keyId), file: config.crypto.keyFile }
+    },
     [ControlCommand.reloadKey]: () => {
       if (!config.crypto.enabled)
         throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to reload')

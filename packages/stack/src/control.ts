@@ -26,6 +26,11 @@ export const ControlCommand = {
   stats: 'stats',
   /** Reads the key file again and rotates the cluster key (crypto on only). */
   reloadKey: 'reload-key',
+  /**
+   * Reads the key file again and only stages the key: accepted on receive, not yet used to send.
+   * Stage on every node, then `reload-key` on every node, and the rotation drops nothing.
+   */
+  stageKey: 'stage-key',
   /** Liveness check: answers `{ pong: true }`. */
   ping: 'ping',
 } as const

@@ -88,7 +88,13 @@ export interface TotemNode {
   readonly members: readonly NodeId[]
   readonly ringId: RingId
   status(): TotemNodeStatus
-  /** Changes the cluster key at run time (crypto on only). */
+  /**
+   * Accepts `key` on receive without sending with it yet (crypto on only). Stage the new key on
+   * every node first, then {@link TotemNode.rotateKey} every node: no datagram is dropped between.
+   * Returns the key id.
+   */
+  stageKey(key: Uint8Array): number
+  /** Sends with `key` from now on; the previous key stays accepted for the grace period. */
   rotateKey(key: Uint8Array): void
 }
 
@@ -255,10 +261,16 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
         uptimeMs: Math.round(runtime.clock.nowMs() - startedAt),
       }
     },
+    stageKey(key: Uint8Array): number {
+      if (keyring === undefined)
+        throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to stage')
+      const id = keyring.stage(key)
+      log.info('cluster key staged (accepted on receive, not yet used to send)')
+      return id
+    },
     rotateKey(key: Uint8Array) {
       if (keyring === undefined)
         throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to rotate')
-      keyring.stage(key)
       keyring.rotate(key)
       log.info('cluster key rotated')
     },

@@ -17,7 +17,7 @@ import { corosyncStats, flattenCounters } from './names.ts'
 /** The socket totemd listens on with the default state dir. */
 export const DEFAULT_SOCKET: string = defaultControlSocketPath(DEFAULT_STATE_DIR)
 
-const HELP = `Usage: totem-cfgtool [options] (-s | -m | --stats | --reload-key | --ping)
+const HELP = `Usage: totem-cfgtool [options] (-s | -m | --stats | --stage-key | --reload-key | --ping)
 
 Shows and changes the state of a running totemd through its control socket,
 like corosync-cfgtool.
@@ -28,6 +28,9 @@ Queries (exactly one):
       --stats           every counter, under corosync's snake_case names
                         (orf_token_tx, mcast_retx, memb_join_tx, ...)
   -R, --reload-key      make totemd read its key file again and rotate to it
+      --stage-key       make totemd read its key file again and accept that key on receive
+                        only; run it on every node first, then --reload-key on every node,
+                        and the key change drops nothing
       --ping            check that totemd answers
 
 Options:
@@ -69,7 +72,7 @@ function version(): string {
   }
 }
 
-type Query = 'status' | 'members' | 'stats' | 'reload-key' | 'ping'
+type Query = 'status' | 'members' | 'stats' | 'stage-key' | 'reload-key' | 'ping'
 
 interface Args {
   readonly query?: Query
@@ -91,6 +94,7 @@ function parseRaw(argv: readonly string[]) {
       members: { type: 'boolean', short: 'm' },
       stats: { type: 'boolean' },
       'reload-key': { type: 'boolean', short: 'R' },
+      'stage-key': { type: 'boolean' },
       ping: { type: 'boolean' },
       config: { type: 'string', short: 'c' },
       socket: { type: 'string', short: 'S' },
@@ -113,6 +117,7 @@ function parse(argv: readonly string[]): Args {
   if (v.status) queries.push('status')
   if (v.members) queries.push('members')
   if (v.stats) queries.push('stats')
+  if (v['stage-key']) queries.push('stage-key')
   if (v['reload-key']) queries.push('reload-key')
   if (v.ping) queries.push('ping')
   if (queries.length > 1) throw new UsageError(`give one query, not ${queries.join(' and ')}`)
@@ -136,6 +141,7 @@ const COMMAND: Readonly<Record<Query, string>> = {
   status: ControlCommand.status,
   members: ControlCommand.members,
   stats: ControlCommand.stats,
+  'stage-key': ControlCommand.stageKey,
   'reload-key': ControlCommand.reloadKey,
   ping: ControlCommand.ping,
 }
@@ -165,6 +171,8 @@ function render(query: Query, result: Record<string, unknown>): string {
       return `${flattenCounters(corosyncStats(result))
         .map(([k, v]) => `${k}: ${v}`)
         .join('\n')}\n`
+    case 'stage-key':
+      return `Key staged from ${result.file} (key id ${result.keyId}); now --reload-key on every node\n`
     case 'reload-key':
       return `Key reloaded from ${result.file} (key id ${result.keyId})\n`
     case 'ping':
@@ -178,7 +186,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
   try {
     args = parse(argv)
     if (!args.help && !args.version && args.query === undefined)
-      throw new UsageError('give a query: -s, -m, --stats, --reload-key or --ping')
+      throw new UsageError('give a query: -s, -m, --stats, --stage-key, --reload-key or --ping')
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
     io.err(`totem-cfgtool: ${e.message}\nTry 'totem-cfgtool --help'.\n`)
