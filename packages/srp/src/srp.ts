@@ -473,6 +473,12 @@ class SrpCore implements Srp {
       this.#tokenHeld = undefined
     }
     if (from === 'recovery') this.#abortRecovery()
+    // A ring that did not get installed leaves no verdict behind: its fail set was agreed for that
+    // attempt only. Keeping it (the paper keeps sets until an install) let a representative that
+    // is always the last to finish recovery re-exclude, attempt after attempt, nodes that had come
+    // back, and the cluster never re-merged (sim seeds 0x180f, 0x1b36). Silent nodes are failed
+    // again by the next consensus timeout, so membership still terminates.
+    if (from === 'commit' || from === 'recovery') this.#fail.clear()
     this.#state = 'gather'
     this.#st.gatherEntered++
     this.#log.info('entering GATHER', { reason, from })
