@@ -195,5 +195,5 @@ describe('crypto on real sockets', () => {
       )
       expect(sent.filter((e) => !got.has((e as { id: string }).id)).length, `node ${id}`).toBe(0)
     }
-  }, 60_000)
+  }, 120_000)
 })

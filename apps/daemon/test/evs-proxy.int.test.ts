@@ -64,5 +64,5 @@ describe('EVS on real sockets with a lossy network', () => {
     expect(r.stats.incarnations).toBe(4)
     expect(r.stats.deliveries).toBeGreaterThan(200)
     expect(r.stats.stops).toBe(3)
-  }, 60_000)
+  }, 120_000)
 })

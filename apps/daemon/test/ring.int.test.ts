@@ -75,5 +75,5 @@ describe('three daemons on loopback', () => {
     expect(r.violations).toEqual([])
     expect(r.ok).toBe(true)
     expect(r.stats.sends).toBeGreaterThan(50)
-  }, 60_000)
+  }, 120_000)
 })

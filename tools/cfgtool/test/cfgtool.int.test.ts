@@ -154,5 +154,5 @@ describe('totem-cfgtool', () => {
     const rk = cfgtool(['--reload-key', '--socket', sock])
     expect(rk.status).toBe(1)
     expect(rk.stderr).toContain('ERR_CONTROL_COMMAND_FAILED')
-  })
+  }, 90_000)
 })
