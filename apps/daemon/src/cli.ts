@@ -54,6 +54,7 @@ Options:
       --burn-in RATE        send RATE unique messages per second (every tenth
                             safe): a burn-in test of the network
       --control-socket PATH control socket (default <state_dir>/totemd.sock)
+      --cpg-socket PATH     CPG client socket (default <state_dir>/cpg.sock)
   -l, --log-level LEVEL     error, warn, info, debug, trace or silent
                             (default: info, or debug when logging.debug is on)
   -h, --help                show this help
@@ -92,6 +93,7 @@ export interface DaemonArgs {
   readonly evsTrace?: string
   readonly burnIn?: number
   readonly controlSocket?: string
+  readonly cpgSocket?: string
   readonly logLevel?: LogLevel | 'silent'
 }
 
@@ -110,6 +112,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
         'evs-trace': { type: 'string' },
         'burn-in': { type: 'string' },
         'control-socket': { type: 'string' },
+        'cpg-socket': { type: 'string' },
         'log-level': { type: 'string', short: 'l' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -156,6 +159,10 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   if (v['control-socket'] !== undefined) {
     if (v['control-socket'] === '') throw new UsageError('--control-socket: expected a path')
     out.controlSocket = v['control-socket']
+  }
+  if (v['cpg-socket'] !== undefined) {
+    if (v['cpg-socket'] === '') throw new UsageError('--cpg-socket: expected a path')
+    out.cpgSocket = v['cpg-socket']
   }
   return out
 }
@@ -249,6 +256,7 @@ async function run(
       ...(args.evsTrace === undefined ? {} : { evsTrace: args.evsTrace }),
       ...(args.burnIn === undefined ? {} : { burnIn: args.burnIn }),
       ...(args.controlSocket === undefined ? {} : { controlSocket: args.controlSocket }),
+      ...(args.cpgSocket === undefined ? {} : { cpgSocket: args.cpgSocket }),
     })
   } catch (e) {
     return fail(e)

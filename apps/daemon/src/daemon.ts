@@ -4,6 +4,7 @@
  * SIGINT: orderly leave, flush, exit 0; a second signal: exit at once).
  */
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   type ConfigurationChange,
   type Delivery,
@@ -11,10 +12,11 @@ import {
   TotemError,
 } from '@totem-ts/common'
 import type { TotemNodeConfig } from '@totem-ts/config'
+import { type CpgServer, type CpgService, listenCpg } from '@totem-ts/cpg'
 import { formatKeyId, readKeyFile } from '@totem-ts/crypto'
 import {
   ControlCommand,
-  createTotemNode,
+  createCpgNode,
   defaultControlSocketPath,
   type TotemNode,
 } from '@totem-ts/stack'
@@ -33,13 +35,17 @@ export interface DaemonOptions {
   readonly evsTrace?: string
   readonly burnIn?: number
   readonly controlSocket?: string
+  /** @defaultValue `<stateDir>/cpg.sock` */
+  readonly cpgSocket?: string
   readonly logLevel: LogLevel | 'silent'
 }
 
 /** A started daemon. */
 export interface Daemon {
   readonly node: TotemNode
+  readonly cpg: CpgService
   readonly controlPath: string
+  readonly cpgPath: string
   /** Orderly stop: stops the load, leaves the ring, flushes the trace, closes the socket. */
   stop(): Promise<void>
 }
@@ -73,7 +79,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
   const counters: DaemonCounters = { deliveries: 0, configurationChanges: 0, keyReloads: 0 }
   let trace: TraceWriter | undefined
-  const node = createTotemNode({
+  const { node, cpg } = createCpgNode({
     config,
     ...(o.nodeId === undefined ? {} : { nodeId: o.nodeId }),
     logger,
@@ -95,6 +101,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     )
   }
   const controlPath = o.controlSocket ?? defaultControlSocketPath(config.stateDir)
+  const cpgPath = o.cpgSocket ?? join(config.stateDir, 'cpg.sock')
+  let cpgServer: CpgServer | undefined
   let burnIn: BurnIn | undefined
   const startedAt = Date.now()
   let control: ControlServer | undefined
@@ -128,6 +136,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         transport: s.transport,
         eventLoopDelayMs: s.eventLoopDelayMs,
         uptimeMs: s.uptimeMs,
+        cpg: cpg.stats(),
         daemon: {
           ...counters,
           burnInSent: burnIn?.stats.sent ?? 0,
@@ -137,6 +146,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           controlConnections: control?.stats.connections ?? 0,
           controlRequests: control?.stats.requests ?? 0,
           controlErrors: control?.stats.errors ?? 0,
+          cpgClients: cpgServer?.stats() ?? null,
           wallUptimeMs: Date.now() - startedAt,
         },
       }
@@ -167,6 +177,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     await trace?.close()
     throw e
   }
+  try {
+    cpgServer = await listenCpg({ service: cpg, path: cpgPath, logger })
+  } catch (e) {
+    await control.close()
+    await trace?.close()
+    throw e
+  }
   log.info('totemd starting', {
     version: o.version,
     config: config.file,
@@ -174,6 +191,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     cluster: config.clusterName,
     stateDir: config.stateDir,
     controlSocket: controlPath,
+    cpgSocket: cpgPath,
     evsTrace: o.evsTrace,
     burnIn: o.burnIn,
     logLevel: o.logLevel,
@@ -186,6 +204,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     await node.start()
   } catch (e) {
     await control.close()
+    await cpgServer.close()
     await trace?.close()
     throw e
   }
@@ -200,7 +219,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let stopping: Promise<void> | undefined
   return {
     node,
+    cpg,
     controlPath,
+    cpgPath,
     stop() {
       stopping ??= (async () => {
         burnIn?.stop()
@@ -208,6 +229,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           burnInSent: burnIn?.stats.sent ?? 0,
           deliveries: counters.deliveries,
         })
+        await cpgServer?.close()
+        cpg.stop()
         await node.stop()
         trace?.stop()
         await Promise.all([trace?.close(), control?.close()])

@@ -41,6 +41,7 @@ export {
   defaultControlSocketPath,
   encodeControlLine,
 } from './control.ts'
+export { type CpgNode, type CpgNodeOptions, createCpgNode } from './cpg-node.ts'
 export {
   CHANNELS,
   createTotemNode,

@@ -1,0 +1,68 @@
+import type { ConfigurationChange, Delivery } from '@totem-ts/common'
+import { noopLogger } from '@totem-ts/common'
+import { type CpgLimits, type CpgService, createCpgService } from '@totem-ts/cpg'
+import { createTotemNode, type TotemNode, type TotemNodeOptions } from './node.ts'
+import { createNodeRuntime } from './runtime.ts'
+
+/** What {@link createCpgNode} needs: a node's options plus CPG limits. */
+export interface CpgNodeOptions extends TotemNodeOptions {
+  readonly cpgLimits?: Partial<CpgLimits>
+}
+
+/** A totem-ts node with the CPG service on top: embed it, or serve it with `listenCpg`. */
+export interface CpgNode {
+  readonly node: TotemNode
+  readonly cpg: CpgService
+  start(): Promise<void>
+  /** Stops the service's timers, then leaves the ring in an orderly way. */
+  stop(): Promise<void>
+}
+
+/**
+ * A node from a corosync.conf with closed process groups in the same process ("usable as a
+ * library or via CPG"). `options.listener` still sees every raw delivery and configuration change.
+ *
+ * @example
+ * ```ts
+ * const { node, cpg } = createCpgNode({ config, nodeId: 1 })
+ * await node.start()
+ * const handle = await initialize({ service: cpg }) // @totem-ts/cpg, no IPC
+ * ```
+ */
+export function createCpgNode(options: CpgNodeOptions): CpgNode {
+  const logger = options.logger ?? noopLogger
+  const runtime = options.runtime ?? createNodeRuntime(logger)
+  const user = options.listener
+  let cpg: CpgService | undefined
+  const node = createTotemNode({
+    ...options,
+    runtime,
+    logger,
+    listener: {
+      onDeliver(d: Delivery) {
+        user?.onDeliver(d)
+        cpg?.onDeliver(d)
+      },
+      onConfigurationChange(c: ConfigurationChange) {
+        user?.onConfigurationChange(c)
+        cpg?.onConfigurationChange(c)
+      },
+    },
+  })
+  const service = createCpgService({
+    nodeId: node.nodeId,
+    runtime,
+    ...(options.cpgLimits === undefined ? {} : { limits: options.cpgLimits }),
+  })
+  service.bind(node)
+  cpg = service
+  return {
+    node,
+    cpg: service,
+    start: () => node.start(),
+    async stop() {
+      service.stop()
+      await node.stop()
+    },
+  }
+}
