@@ -31,6 +31,24 @@ export {
   MAX_VIOLATIONS_DEFAULT,
 } from './check.ts'
 export { EvsErrorCode, EvsTraceError, TRACE_LINE_CHARS_MAX } from './errors.ts'
+export {
+  baseTrace,
+  checkMultiringTrace,
+  deliverKey,
+  type FwdEvent,
+  formatMultiringTraceEvent,
+  isTraceKey,
+  MULTIRING_PROPERTIES,
+  type MrecvEvent,
+  type MultiringCheckResult,
+  type MultiringDeliverEvent,
+  type MultiringProperty,
+  type MultiringTraceEvent,
+  type MultiringViolation,
+  parseMultiringTrace,
+  parseMultiringTraceLine,
+  type TopoEvent,
+} from './multiring.ts'
 export { PROPERTIES, Property, type Violation } from './properties.ts'
 export { sha256 } from './sha256.ts'
 export {

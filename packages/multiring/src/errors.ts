@@ -1,0 +1,25 @@
+import { TotemError } from '@totem-ts/common'
+
+/** Stable error and drop codes of the multiple-ring protocol. */
+export const MultiringErrorCode = {
+  /** A multiring message that does not decode (truncated, bad kind, counts over the limits). */
+  BadMessage: 'ERR_MULTIRING_BAD_MESSAGE',
+  /** (drop count) A message from a ring this processor's topology does not contain. */
+  UnknownRing: 'ERR_MULTIRING_UNKNOWN_RING',
+  /** (drop count) A message whose key is below what this processor already delivered. */
+  Late: 'ERR_MULTIRING_LATE',
+  /** (drop count) A bounded buffer (joiner buffer, forward queue) was full. */
+  BufferFull: 'ERR_MULTIRING_BUFFER_FULL',
+} as const
+/** One of {@link MultiringErrorCode}. */
+export type MultiringErrorCode = (typeof MultiringErrorCode)[keyof typeof MultiringErrorCode]
+
+/** A multiring message that does not decode; `details.reason` says why. */
+export class MultiringWireError extends TotemError<'ERR_MULTIRING_BAD_MESSAGE'> {}
+
+/** Throws {@link MultiringWireError} with `details.reason`. */
+export function badMessage(reason: string, details: Record<string, number | string> = {}): never {
+  throw new MultiringWireError('ERR_MULTIRING_BAD_MESSAGE', `bad multiring message: ${reason}`, {
+    details: { reason, ...details },
+  })
+}

@@ -1,0 +1,1216 @@
+/**
+ * The multiple-ring protocol of one processor (Agarwal, Moser, Melliar-Smith, Budhia, ACM TOCS
+ * 16(2) 1998; reference/totem-multiring.md). It sits on one single-ring `Broadcast` per attached
+ * LAN and offers one `Broadcast` across all rings of the topology: every message carries a Lamport
+ * timestamp and its source ring, a processor keeps one receive list per ring and delivers the
+ * lowest key only when no ring that could still send something lower is empty; gateways forward
+ * and send guarantee vectors; ring changes are timestamped configuration-change messages delivered
+ * in key order everywhere. A synchronous, deterministic state machine: time and timers come from
+ * the `Runtime`.
+ */
+import {
+  type Broadcast,
+  type BroadcastListener,
+  type ConfigurationChange,
+  compareRingId,
+  type Delivery,
+  type Guarantee,
+  invalidArgument,
+  isTotemError,
+  type NodeId,
+  type RingId,
+  type Runtime,
+  ringIdEquals,
+  type Timer,
+  TotemError,
+} from '@totem-ts/common'
+import { MultiringErrorCode } from './errors.ts'
+import { compareKey, type MessageKey, Rank, ringKey } from './key.ts'
+import type { MultiringConfig } from './options.ts'
+import { createMultiringStats, type MultiringStats } from './stats.ts'
+import {
+  type CcMessage,
+  decodeMrMessage,
+  encodeMrMessage,
+  type GvMessage,
+  HISTORY_MAX,
+  type MrMessage,
+  type RegularMessage,
+  RINGS_MAX,
+  type RingTs,
+  type StartMessage,
+  type ViewMessage,
+  type ViewRing,
+} from './wire.ts'
+
+/** A single-ring protocol instance as multiring uses it (srp's `Srp` fits). */
+export interface RingBroadcast extends Broadcast {
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** One LAN this processor is attached to. */
+export interface AttachedRing {
+  /** LAN number, the same at every processor of the system (0 … 65535). */
+  readonly lan: number
+  /** Builds this LAN's single-ring protocol, delivering to the listener multiring hands it. */
+  readonly create: (listener: BroadcastListener) => RingBroadcast
+}
+
+/** What the observer hears: the multiring extension of the EVS trace (docs/EVS-TRACE-MULTIRING.md). */
+export interface MultiringObserver {
+  /** A message entered a receive list (or, for a GV, was merged) via `lan`. */
+  onReceive?(key: MessageKey, lan: number, kind: 'reg' | 'gv' | 'cc'): void
+  /** A gateway put a message from ring `fromLan` onto `toLan`. */
+  onForward?(key: MessageKey, fromLan: number, toLan: number): void
+  /** Called right before `listener.onDeliver` with the delivered message's key. */
+  onDeliverKey?(key: MessageKey): void
+  /** A configuration change (CC) was delivered: the topology after it (before the conf events). */
+  onTopology?(key: MessageKey, topology: RingId, rings: readonly ViewRing[]): void
+}
+
+/** What {@link createMultiring} needs. */
+export interface MultiringDeps {
+  readonly nodeId: NodeId
+  readonly runtime: Runtime
+  /** Receives deliveries and topology configurations, synchronously, in key order. */
+  readonly listener: BroadcastListener
+  /** The LANs this processor is on: one for an ordinary processor, two or more for a gateway. */
+  readonly rings: readonly AttachedRing[]
+  readonly observer?: MultiringObserver
+}
+
+/** The multiring protocol of one processor: a `Broadcast` across every ring of its topology. */
+export interface Multiring extends Broadcast {
+  /** Starts every attached ring's protocol. */
+  start(): Promise<void>
+  /** Stops every attached ring's protocol (orderly leave). */
+  stop(): Promise<void>
+  /** True for a processor on two or more LANs. */
+  readonly isGateway: boolean
+  /** The topology id of the current configuration (the EVS trace's `ring`). */
+  readonly topologyId: RingId | undefined
+  /** The rings of the current topology. */
+  readonly topology: readonly ViewRing[]
+  /** This processor's Lamport clock. */
+  readonly clock: number
+  stats(): Readonly<MultiringStats>
+}
+
+interface Held {
+  readonly key: MessageKey
+  readonly reg: RegularMessage | undefined
+  readonly cc: CcMessage | undefined
+}
+
+interface RingEntry {
+  readonly id: RingId
+  readonly k: string
+  readonly lan: number
+  readonly members: readonly NodeId[]
+  readonly list: Held[]
+  /** Every message of this ring with a timestamp up to here has been received. */
+  maxTs: number
+  /** A successor CC was received: nothing beyond `endTs` will come. */
+  ended: boolean
+  endTs: number
+  /** Unreachable: never blocks delivery again. */
+  closed: boolean
+  /** Guarantee-array row: per source ring, the timestamp every member of this ring holds. */
+  readonly row: Map<string, number>
+}
+
+interface OwnMessage {
+  readonly seq: number
+  readonly payload: Uint8Array
+  readonly guarantee: Guarantee
+}
+
+interface ViewDuty {
+  readonly lan: number
+  readonly sender: NodeId
+  readonly needed: boolean
+}
+
+interface Awaiting {
+  readonly cc: CcMessage
+  readonly key: MessageKey
+  readonly lan: number
+  readonly sender: NodeId
+  buffer: { m: RegularMessage | GvMessage | CcMessage; lan: number }[]
+}
+
+interface LanState {
+  readonly lan: number
+  srp: RingBroadcast
+  srpRing: RingId | undefined
+  /** The multiring ring being formed or in use (srp ring id, restart epoch and LAN). */
+  mrRing: RingId | undefined
+  epoch: number
+  srpMembers: readonly NodeId[]
+  phase: 'none' | 'forming' | 'established'
+  readonly starts: Map<number, StartMessage>
+  pre: (RegularMessage | GvMessage)[]
+  est: RingId | undefined
+  ringClock: number
+  pred: RingTs | undefined
+  readonly myGv: Map<string, number>
+  pendingSafe: [string, number][]
+  readonly ctrl: { bytes: Uint8Array; g: Guarantee }[]
+  readonly fwd: { bytes: Uint8Array; g: Guarantee }[]
+  readonly seen: Map<string, MessageKey>
+  /** Own messages submitted to this srp and not stamped yet, by seq. */
+  readonly inflight: Map<number, OwnMessage>
+  gvDirty: boolean
+  lastGvMs: number
+}
+
+const PLACEHOLDER_RING: RingId = { rep: 0xffff_ffff, seq: 0xffff_ffff_ffff_ffffn }
+const ENDED_REMEMBERED = 4096
+const TOPO_SEQ_SLOTS = 65_536n
+const EPOCHS = 1024n
+const LAN_SLOTS = 65_536n
+
+const drop = (stats: MultiringStats, code: string): void => {
+  stats.rxDropped[code] = (stats.rxDropped[code] ?? 0) + 1
+}
+
+const intersect = (a: readonly NodeId[], b: readonly NodeId[]): NodeId[] => {
+  const s = new Set<number>(b)
+  return a.filter((n) => s.has(n))
+}
+const minus = (a: readonly NodeId[], b: readonly NodeId[]): NodeId[] => {
+  const s = new Set<number>(b)
+  return a.filter((n) => !s.has(n))
+}
+
+class MultiringImpl implements Multiring {
+  readonly #cfg: MultiringConfig
+  readonly #me: NodeId
+  readonly #rt: Runtime
+  readonly #listener: BroadcastListener
+  readonly #obs: MultiringObserver | undefined
+  readonly #lans: LanState[] = []
+  readonly #table = new Map<string, RingEntry>()
+  readonly #ended = new Set<string>()
+  readonly #stats = createMultiringStats()
+  readonly #nonce: number
+  readonly #viewDuty = new Map<string, ViewDuty>()
+  readonly #delivered = new Map<number, { next: number; extra: Set<number> }>()
+  #topo = new Map<string, ViewRing>()
+  #topoId: RingId | undefined
+  #topoMembers: NodeId[] = []
+  #lastTopoTs = -1
+  #topoIdx = 0n
+  #lastDelivered: MessageKey | undefined
+  #clock = 0
+  #sendQueue: OwnMessage[] = []
+  #nextSeq = 1
+  #awaiting: Awaiting | undefined
+  #running = false
+  #stopped = false
+  #timer: Timer | undefined
+  #retry: Timer | undefined
+  #delivering = false
+  #pendingView: ViewMessage | undefined
+  #home: LanState | undefined
+
+  constructor(cfg: MultiringConfig, deps: MultiringDeps) {
+    this.#cfg = cfg
+    this.#me = deps.nodeId
+    this.#rt = deps.runtime
+    this.#listener = deps.listener
+    this.#obs = deps.observer
+    if (deps.rings.length === 0) invalidArgument('a multiring processor needs at least one ring')
+    const seenLans = new Set<number>()
+    for (const r of deps.rings) {
+      if (!Number.isInteger(r.lan) || r.lan < 0 || r.lan > 0xffff)
+        invalidArgument('lan must be an integer in 0..65535', { lan: String(r.lan) })
+      if (seenLans.has(r.lan)) invalidArgument('a LAN is attached twice', { lan: r.lan })
+      seenLans.add(r.lan)
+    }
+    this.#nonce = this.#rt.random.int(0x1_0000_0000)
+    for (const r of deps.rings) {
+      const ls: LanState = {
+        lan: r.lan,
+        srp: undefined as unknown as RingBroadcast,
+        srpRing: undefined,
+        mrRing: undefined,
+        epoch: 0,
+        srpMembers: [],
+        phase: 'none',
+        starts: new Map(),
+        pre: [],
+        est: undefined,
+        ringClock: 0,
+        pred: undefined,
+        myGv: new Map(),
+        pendingSafe: [],
+        ctrl: [],
+        fwd: [],
+        seen: new Map(),
+        inflight: new Map(),
+        gvDirty: false,
+        lastGvMs: 0,
+      }
+      ls.srp = r.create({
+        onDeliver: (d) => this.#onSrpDeliver(ls, d),
+        onConfigurationChange: (c) => this.#onSrpConf(ls, c),
+      })
+      this.#lans.push(ls)
+    }
+  }
+
+  get isGateway(): boolean {
+    return this.#lans.length > 1
+  }
+  get topologyId(): RingId | undefined {
+    return this.#topoId
+  }
+  get topology(): readonly ViewRing[] {
+    return [...this.#topo.values()]
+  }
+  get members(): readonly NodeId[] {
+    return this.#topoMembers
+  }
+  get clock(): number {
+    return this.#clock
+  }
+  /** Internal state for debugging (not part of the API). */
+  debugState(): Record<string, unknown> {
+    return {
+      clock: this.#clock,
+      awaiting: this.#awaiting === undefined ? undefined : ringKey(this.#awaiting.cc.ring),
+      lastDelivered: this.#lastDelivered,
+      topo: [...this.#topo.keys()],
+      sendQueue: this.#sendQueue.length,
+      table: [...this.#table.values()].map((e) => ({
+        k: e.k,
+        lan: e.lan,
+        members: e.members,
+        list: e.list.length,
+        head: e.list[0]?.key,
+        maxTs: e.maxTs,
+        ended: e.ended,
+        endTs: e.endTs,
+        closed: e.closed,
+        row: Object.fromEntries(e.row),
+      })),
+      lans: this.#lans.map((l) => ({
+        lan: l.lan,
+        phase: l.phase,
+        est: l.est === undefined ? undefined : ringKey(l.est),
+        srpRing: l.srpRing === undefined ? undefined : ringKey(l.srpRing),
+        mrRing: l.mrRing === undefined ? undefined : ringKey(l.mrRing),
+        starts: [...l.starts.keys()],
+        members: l.srpMembers,
+        fwd: l.fwd.length,
+        ctrl: l.ctrl.length,
+        inflight: l.inflight.size,
+      })),
+      stats: this.stats(),
+    }
+  }
+
+  stats(): Readonly<MultiringStats> {
+    return { ...this.#stats, rxDropped: { ...this.#stats.rxDropped } }
+  }
+
+  async start(): Promise<void> {
+    if (this.#running || this.#stopped)
+      throw new TotemError('ERR_INVALID_STATE', 'multiring already started')
+    this.#running = true
+    if (this.isGateway) this.#armGvTimer()
+    for (const ls of this.#lans) await ls.srp.start()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    this.#stopped = true
+    this.#timer?.cancel()
+    this.#retry?.cancel()
+    for (const ls of this.#lans) await ls.srp.stop()
+  }
+
+  send(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' {
+    if (!(payload instanceof Uint8Array)) invalidArgument('payload must be a Uint8Array')
+    if (guarantee !== 'agreed' && guarantee !== 'safe')
+      invalidArgument('guarantee must be agreed or safe', { value: String(guarantee) })
+    if (this.#stopped) throw new TotemError('ERR_INVALID_STATE', 'multiring stopped')
+    if (this.#sendQueue.length >= this.#cfg.sendQueueMax) {
+      this.#stats.sendRefused++
+      return 'full'
+    }
+    this.#stats.sent++
+    this.#sendQueue.push({ seq: this.#nextSeq++, payload: payload.slice(), guarantee })
+    this.#pumpAll()
+    return 'queued'
+  }
+
+  // ---------------------------------------------------------------- srp side
+
+  #onSrpConf(ls: LanState, c: ConfigurationChange): void {
+    if (this.#stopped) return
+    ls.pendingSafe = []
+    if (c.kind === 'transitional') return
+    // The previous srp ring of this LAN is over.
+    if (ls.phase === 'established' && ls.est !== undefined) {
+      ls.pred = { ring: ls.est, ts: ls.ringClock }
+    } else if (ls.phase === 'forming') {
+      this.#stats.ringsAbandoned++
+      for (const m of ls.pre) if (m.kind === 'regular') this.#requeueOwn(m)
+    }
+    ls.srpRing = c.ringId
+    ls.srpMembers = c.members.slice()
+    ls.epoch = 0
+    this.#beginRound(ls)
+  }
+
+  /** A new start round on this LAN (new srp ring, or a restart of the current one). */
+  #beginRound(ls: LanState): void {
+    const srp = ls.srpRing as RingId
+    if (this.#awaiting !== undefined && this.#awaiting.lan === ls.lan) {
+      // The ring we were joining through ended before its view came: stay where we were.
+      this.#awaiting = undefined
+      this.#pendingView = undefined
+    }
+    // A gateway is the representative of rings on several LANs with the same srp ring id: the
+    // LAN number makes multiring ring ids unique (seq = (srp seq × 1024 + epoch) × 65536 + lan).
+    ls.mrRing = {
+      rep: srp.rep,
+      seq: (srp.seq * EPOCHS + BigInt(ls.epoch)) * LAN_SLOTS + BigInt(ls.lan),
+    }
+    ls.pre = []
+    ls.starts.clear()
+    ls.phase = 'forming'
+    ls.est = undefined
+    ls.ringClock = 0
+    const start: StartMessage = {
+      kind: 'start',
+      sender: this.#me,
+      forRing: ls.mrRing,
+      lan: ls.lan,
+      clock: this.#clock,
+      pred: ls.pred,
+      anchor: this.#anchorCandidate(ls),
+      viewRings: this.#topo.size,
+      viewMembers: this.#topoMembers.length,
+    }
+    ls.ctrl.push({ bytes: encodeMrMessage(start), g: 'agreed' })
+    this.#pump(ls)
+  }
+
+  /** The ring by which others of this processor's topology know it (pred, else its lowest ring). */
+  #anchorCandidate(ls: LanState): RingId | undefined {
+    if (ls.pred !== undefined && this.#isAnchorKnown(ls.pred.ring)) return ls.pred.ring
+    let best: RingId | undefined
+    for (const r of this.#topo.values())
+      if (best === undefined || compareRingId(r.ring, best) < 0) best = r.ring
+    return best
+  }
+
+  #isAnchorKnown(r: RingId): boolean {
+    const k = ringKey(r)
+    const e = this.#table.get(k)
+    return (e !== undefined && !e.closed) || this.#topo.has(k) || this.#ended.has(k)
+  }
+
+  #onSrpDeliver(ls: LanState, d: Delivery): void {
+    if (this.#stopped) return
+    let m: MrMessage
+    try {
+      m = decodeMrMessage(d.payload)
+    } catch (e) {
+      if (!isTotemError(e)) throw e
+      drop(this.#stats, e.code)
+      return
+    }
+    switch (m.kind) {
+      case 'start':
+        this.#onStart(ls, m)
+        break
+      case 'view':
+        this.#onView(ls, m)
+        break
+      case 'restart':
+        if (ls.phase === 'established' && ls.est !== undefined && ringIdEquals(ls.est, m.forRing)) {
+          ls.pred = { ring: ls.est, ts: ls.ringClock }
+          ls.epoch++
+          this.#beginRound(ls)
+        }
+        break
+      case 'cc':
+        this.#noteSafe(ls, ringKey(m.ring), m.ts)
+        this.#acceptCc(copyCc(m), ls.lan, false)
+        break
+      case 'regular':
+      case 'gv': {
+        const c = m.kind === 'regular' ? { ...m, payload: m.payload.slice() } : m
+        if (m.stamped) {
+          this.#noteSafe(ls, ringKey(m.ring), m.ts)
+          this.#receive(c, ls.lan)
+        } else if (ls.phase === 'established') {
+          this.#stamp(ls, c)
+        } else {
+          ls.pre.push(c)
+        }
+        break
+      }
+    }
+    if (d.guarantee === 'safe') this.#foldSafe(ls)
+    this.#pumpAll()
+  }
+
+  #noteSafe(ls: LanState, k: string, ts: number): void {
+    ls.pendingSafe.push([k, ts])
+  }
+
+  /** An srp safe delivery: every member of this srp ring holds everything delivered so far. */
+  #foldSafe(ls: LanState): void {
+    for (const [k, ts] of ls.pendingSafe) if ((ls.myGv.get(k) ?? -1) < ts) ls.myGv.set(k, ts)
+    ls.pendingSafe = []
+    const e = ls.est === undefined ? undefined : this.#table.get(ringKey(ls.est))
+    if (e !== undefined) {
+      for (const [k, ts] of ls.myGv) if ((e.row.get(k) ?? -1) < ts) e.row.set(k, ts)
+      this.#runDelivery()
+    }
+  }
+
+  #onStart(ls: LanState, m: StartMessage): void {
+    if (
+      ls.phase !== 'forming' ||
+      ls.srpRing === undefined ||
+      ls.mrRing === undefined ||
+      !ringIdEquals(m.forRing, ls.mrRing) ||
+      m.lan !== ls.lan ||
+      !ls.srpMembers.includes(m.sender)
+    )
+      return
+    if (m.clock > this.#clock) this.#clock = m.clock
+    ls.starts.set(m.sender, m)
+    if (ls.starts.size === ls.srpMembers.length) this.#establish(ls)
+  }
+
+  /** Every member's start is in: the ring gets its timestamp and its configuration change. */
+  #establish(ls: LanState): void {
+    const ring = ls.mrRing as RingId
+    const starts = ls.srpMembers.map((n) => ls.starts.get(n) as StartMessage)
+    let ts = 0
+    const preds = new Map<string, RingTs>()
+    let best: StartMessage | undefined
+    const better = (a: StartMessage, b: StartMessage): boolean => {
+      if (a.anchor === undefined) return false
+      if (b.anchor === undefined) return true
+      if (a.viewRings !== b.viewRings) return a.viewRings > b.viewRings
+      if (a.viewMembers !== b.viewMembers) return a.viewMembers > b.viewMembers
+      const c = compareRingId(a.anchor, b.anchor)
+      return c !== 0 ? c < 0 : a.sender < b.sender
+    }
+    for (const s of starts) {
+      if (s.clock > ts) ts = s.clock
+      if (s.pred !== undefined) {
+        const k = ringKey(s.pred.ring)
+        const p = preds.get(k)
+        if (p === undefined || p.ts < s.pred.ts) preds.set(k, s.pred)
+      }
+      if (best === undefined || better(s, best)) best = s
+    }
+    ts += 1
+    if (ts > this.#clock) this.#clock = ts
+    const anchor = best?.anchor
+    const cc: CcMessage = {
+      kind: 'cc',
+      ts,
+      ring,
+      sender: 0,
+      lan: ls.lan,
+      members: ls.srpMembers.slice(),
+      preds: [...preds.values()].sort((a, b) => compareRingId(a.ring, b.ring)),
+      anchor,
+    }
+    const needed =
+      anchor !== undefined &&
+      starts.some((s) => s.anchor === undefined || !ringIdEquals(s.anchor, anchor))
+    this.#viewDuty.set(ringKey(ring), {
+      lan: ls.lan,
+      sender: (best?.sender ?? ls.srpMembers[0]) as NodeId,
+      needed,
+    })
+    ls.phase = 'established'
+    ls.est = ring
+    ls.ringClock = ts
+    this.#stats.ringsEstablished++
+    this.#acceptCc(cc, ls.lan, true)
+    const pre = ls.pre
+    ls.pre = []
+    for (const m of pre) this.#stamp(ls, m)
+    // Own messages sent on an earlier srp ring and still not seen: send them again (duplicates
+    // are suppressed at delivery by sender, nonce and seq).
+    for (const [seq, own] of ls.inflight) {
+      ls.inflight.delete(seq)
+      this.#requeue(own)
+    }
+  }
+
+  #stamp(ls: LanState, m: RegularMessage | GvMessage): void {
+    const ts = Math.max(ls.ringClock + 1, m.ts)
+    ls.ringClock = ts
+    const ring = ls.est as RingId
+    if (m.kind === 'regular' && m.sender === this.#me && m.nonce === this.#nonce)
+      ls.inflight.delete(m.seq)
+    this.#noteSafe(ls, ringKey(ring), ts)
+    this.#receive({ ...m, stamped: true, ts, ring }, ls.lan)
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  #receive(m: RegularMessage | GvMessage, lan: number): void {
+    if (m.ts > this.#clock) this.#clock = m.ts
+    const k = ringKey(m.ring)
+    const e = this.#table.get(k)
+    if (e === undefined) {
+      if (this.#awaiting !== undefined) {
+        this.#buffer(m, lan)
+        return
+      }
+      if (m.kind === 'regular' && m.sender === this.#me && m.nonce === this.#nonce) {
+        this.#requeueOwn(m)
+        return
+      }
+      drop(
+        this.#stats,
+        this.#ended.has(k) ? MultiringErrorCode.Late : MultiringErrorCode.UnknownRing,
+      )
+      return
+    }
+    if (m.ts <= e.maxTs) {
+      this.#stats.duplicates++
+      return
+    }
+    e.maxTs = m.ts
+    const key: MessageKey = { ts: m.ts, ring: m.ring, rank: Rank.Regular }
+    if (this.#lastDelivered !== undefined && compareKey(key, this.#lastDelivered) <= 0) {
+      drop(this.#stats, MultiringErrorCode.Late)
+      if (m.kind === 'regular' && m.sender === this.#me && m.nonce === this.#nonce)
+        this.#requeueOwn(m)
+      this.#runDelivery()
+      return
+    }
+    this.#stats.received++
+    this.#obs?.onReceive?.(key, lan, m.kind === 'regular' ? 'reg' : 'gv')
+    this.#forward(m, key, lan)
+    if (m.kind === 'gv') {
+      for (const g of m.entries) {
+        const gk = ringKey(g.ring)
+        if ((e.row.get(gk) ?? -1) < g.ts) e.row.set(gk, g.ts)
+      }
+    } else {
+      e.list.push({ key, reg: m, cc: undefined })
+    }
+    this.#runDelivery()
+  }
+
+  #buffer(m: RegularMessage | GvMessage | CcMessage, lan: number): void {
+    const a = this.#awaiting as Awaiting
+    if (a.buffer.length >= this.#cfg.joinBufferMax) {
+      drop(this.#stats, MultiringErrorCode.BufferFull)
+      return
+    }
+    a.buffer.push({ m, lan })
+  }
+
+  #acceptCc(cc: CcMessage, lan: number, local: boolean): void {
+    if (cc.ts > this.#clock) this.#clock = cc.ts
+    const k = ringKey(cc.ring)
+    if (this.#table.has(k) || this.#ended.has(k) || this.#topo.has(k)) {
+      this.#stats.duplicates++
+      return
+    }
+    const key: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
+    const anchored =
+      cc.anchor === undefined ? local : this.#isAnchorKnown(cc.anchor) && !this.#isJoining()
+    if (!anchored) {
+      if (local) {
+        const duty = this.#viewDuty.get(k)
+        this.#awaiting = {
+          cc,
+          key,
+          lan,
+          sender: (duty?.sender ?? 0) as NodeId,
+          buffer: [],
+        }
+        this.#runDelivery()
+        return
+      }
+      if (this.#awaiting !== undefined) {
+        this.#buffer(cc, lan)
+        return
+      }
+      drop(this.#stats, MultiringErrorCode.UnknownRing)
+      return
+    }
+    if (this.#lastDelivered !== undefined && compareKey(key, this.#lastDelivered) <= 0) {
+      drop(this.#stats, MultiringErrorCode.Late)
+      return
+    }
+    const entry: RingEntry = {
+      id: cc.ring,
+      k,
+      lan: cc.lan,
+      members: cc.members,
+      list: [{ key, reg: undefined, cc }],
+      maxTs: cc.ts,
+      ended: false,
+      endTs: 0,
+      closed: false,
+      row: new Map(),
+    }
+    // The new ring's members hold every message below the CC (they delivered them before it);
+    // messages with the CC's own timestamp may sort after it, so the row starts one lower.
+    for (const other of this.#table.values()) {
+      entry.row.set(other.k, cc.ts - 1)
+      if ((other.row.get(k) ?? -1) < cc.ts) other.row.set(k, cc.ts)
+    }
+    entry.row.set(k, cc.ts)
+    this.#table.set(k, entry)
+    for (const p of cc.preds) {
+      const pe = this.#table.get(ringKey(p.ring))
+      if (pe === undefined) continue
+      pe.ended = true
+      if (pe.endTs < p.ts) pe.endTs = p.ts
+    }
+    this.#closeUnreachable()
+    this.#stats.received++
+    this.#obs?.onReceive?.(key, lan, 'cc')
+    this.#forward(cc, key, lan)
+    this.#runDelivery()
+  }
+
+  #isJoiningVia(lan: number): boolean {
+    return this.#awaiting !== undefined && this.#awaiting.lan === lan
+  }
+
+  #isJoining(): boolean {
+    return this.#awaiting !== undefined
+  }
+
+  /** Rings no longer connected to this processor through gateways never block again (§6.3). */
+  #closeUnreachable(): void {
+    const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
+    const reached = new Set<string>()
+    const stack: RingEntry[] = []
+    for (const e of this.#table.values())
+      if (!e.closed && e.members.includes(this.#me) && !reached.has(e.k)) {
+        reached.add(e.k)
+        stack.push(e)
+      }
+    while (stack.length > 0) {
+      const e = stack.pop() as RingEntry
+      for (const o of live) {
+        if (reached.has(o.k)) continue
+        if (e.members.some((n) => o.members.includes(n))) {
+          reached.add(o.k)
+          stack.push(o)
+        }
+      }
+    }
+    for (const e of live) if (!reached.has(e.k)) e.closed = true
+  }
+
+  // ---------------------------------------------------------------- forwarding
+
+  #forward(m: RegularMessage | GvMessage | CcMessage, key: MessageKey, fromLan: number): void {
+    if (this.#lans.length < 2) return
+    for (const ls of this.#lans) {
+      if (ls.lan === fromLan) continue
+      if (ls.est !== undefined && ringIdEquals(ls.est, m.ring) && m.kind !== 'cc') continue
+      if (
+        m.kind === 'cc' &&
+        m.lan === ls.lan &&
+        ls.est !== undefined &&
+        ringIdEquals(ls.est, m.ring)
+      )
+        continue
+      const sk = ringKey(m.ring)
+      const prev = ls.seen.get(sk)
+      if (prev !== undefined && compareKey(key, prev) <= 0) continue
+      ls.seen.set(sk, key)
+      if (ls.fwd.length >= this.#cfg.forwardQueueMax) {
+        drop(this.#stats, MultiringErrorCode.BufferFull)
+        continue
+      }
+      const out = m.kind === 'cc' ? { ...m, sender: this.#me } : m
+      ls.fwd.push({
+        bytes: encodeMrMessage(out),
+        g: m.kind === 'regular' ? m.guarantee : m.kind === 'gv' ? 'safe' : 'agreed',
+      })
+      ls.gvDirty = true
+      this.#stats.forwarded++
+      this.#obs?.onForward?.(key, fromLan, ls.lan)
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  #pumpAll(): void {
+    for (const ls of this.#lans) this.#pump(ls)
+    this.#pumpOwn()
+  }
+
+  /** Control messages first, then forwarded ones (only on an established ring). */
+  #pump(ls: LanState): void {
+    if (!this.#running) return
+    while (ls.ctrl.length > 0) {
+      const c = ls.ctrl[0] as { bytes: Uint8Array; g: Guarantee }
+      if (ls.srp.send(c.bytes, c.g) === 'full') {
+        this.#armRetry()
+        return
+      }
+      this.#stats.srpTx++
+      ls.ctrl.shift()
+    }
+    if (ls.phase !== 'established') return
+    while (ls.fwd.length > 0) {
+      const f = ls.fwd[0] as { bytes: Uint8Array; g: Guarantee }
+      if (ls.srp.send(f.bytes, f.g) === 'full') {
+        this.#armRetry()
+        return
+      }
+      this.#stats.srpTx++
+      ls.fwd.shift()
+    }
+  }
+
+  #usable(ls: LanState): boolean {
+    return ls.phase === 'established' && ls.est !== undefined && this.#topo.has(ringKey(ls.est))
+  }
+
+  /**
+   * The LAN own messages are originated on. A gateway keeps one while it can and moves only once
+   * everything it sent there is stamped, so its messages stay in FIFO (and Lamport) order.
+   */
+  #originLan(): LanState | undefined {
+    if (this.#awaiting !== undefined) return undefined
+    const home = this.#home
+    if (home !== undefined && this.#usable(home)) return home
+    if (home !== undefined && home.inflight.size > 0) return undefined
+    for (const ls of this.#lans)
+      if (this.#usable(ls)) {
+        this.#home = ls
+        return ls
+      }
+    return undefined
+  }
+
+  #pumpOwn(): void {
+    if (!this.#running) return
+    while (this.#sendQueue.length > 0) {
+      const ls = this.#originLan()
+      if (ls === undefined || ls.ctrl.length > 0) return
+      const own = this.#sendQueue[0] as OwnMessage
+      const proposed = this.#clock + 1
+      const bytes = encodeMrMessage({
+        kind: 'regular',
+        guarantee: own.guarantee,
+        stamped: false,
+        ts: proposed,
+        ring: { rep: 0, seq: 0n },
+        sender: this.#me,
+        nonce: this.#nonce,
+        seq: own.seq,
+        payload: own.payload,
+      })
+      if (ls.srp.send(bytes, own.guarantee) === 'full') {
+        this.#armRetry()
+        return
+      }
+      this.#clock = proposed
+      this.#stats.srpTx++
+      this.#sendQueue.shift()
+      ls.inflight.set(own.seq, own)
+    }
+  }
+
+  #requeueOwn(m: RegularMessage): void {
+    if (m.sender !== this.#me || m.nonce !== this.#nonce) return
+    for (const ls of this.#lans) ls.inflight.delete(m.seq)
+    this.#requeue({ seq: m.seq, payload: m.payload.slice(), guarantee: m.guarantee })
+  }
+
+  #requeue(own: OwnMessage): void {
+    if (this.#isDelivered(this.#me, this.#nonce, own.seq)) return
+    if (this.#sendQueue.some((o) => o.seq === own.seq)) return
+    this.#stats.resent++
+    let i = 0
+    while (i < this.#sendQueue.length && (this.#sendQueue[i] as OwnMessage).seq < own.seq) i++
+    this.#sendQueue.splice(i, 0, own)
+  }
+
+  #armRetry(): void {
+    if (this.#retry !== undefined || !this.#running) return
+    this.#retry = this.#rt.timers.after(this.#cfg.retryMs, () => {
+      this.#retry = undefined
+      this.#pumpAll()
+    })
+  }
+
+  #armGvTimer(): void {
+    this.#timer = this.#rt.timers.after(this.#cfg.gvIntervalMs, () => {
+      if (!this.#running) return
+      const now = this.#rt.clock.nowMs()
+      for (const ls of this.#lans) {
+        if (ls.phase !== 'established' || ls.est === undefined) continue
+        if (!ls.gvDirty && now - ls.lastGvMs < this.#cfg.gvIdleMs) continue
+        this.#sendGv(ls, now)
+      }
+      this.#pumpAll()
+      this.#armGvTimer()
+    })
+  }
+
+  /** A guarantee vector on one attached ring (G3: it doubles as the Null message). */
+  #sendGv(ls: LanState, now: number): void {
+    const entries: RingTs[] = []
+    for (const e of this.#table.values()) {
+      if (entries.length >= RINGS_MAX) break
+      const ts = ls.myGv.get(e.k)
+      if (ts !== undefined) entries.push({ ring: e.id, ts })
+    }
+    const proposed = ++this.#clock
+    ls.ctrl.push({
+      bytes: encodeMrMessage({
+        kind: 'gv',
+        stamped: false,
+        ts: proposed,
+        ring: { rep: 0, seq: 0n },
+        sender: this.#me,
+        entries,
+      }),
+      g: 'safe',
+    })
+    ls.gvDirty = false
+    ls.lastGvMs = now
+    this.#stats.gvTx++
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  #blocking(e: RingEntry): boolean {
+    return !e.closed && !(e.ended && e.maxTs >= e.endTs)
+  }
+
+  #safeOk(h: Held): boolean {
+    const k = ringKey(h.key.ring)
+    for (const r of this.#topo.values()) {
+      const e = this.#table.get(ringKey(r.ring))
+      if (e === undefined || e.closed || (e.ended && e.maxTs >= e.endTs)) continue
+      if ((e.row.get(k) ?? -1) < h.key.ts) return false
+    }
+    // The source ring itself may be new to the topology (its CC is being delivered now).
+    const src = this.#table.get(k)
+    if (src !== undefined && !this.#topo.has(k) && (src.row.get(k) ?? -1) < h.key.ts) return false
+    return true
+  }
+
+  /** The delivery loop (TOCS Fig. 5, reference §5.3–5.4). */
+  #runDelivery(): void {
+    if (this.#delivering) return
+    this.#delivering = true
+    try {
+      for (;;) {
+        if (this.#stopped) return
+        let best: RingEntry | undefined
+        let bestKey: MessageKey | undefined
+        let placeholder = false
+        for (const e of this.#table.values()) {
+          let k: MessageKey
+          let ph = false
+          const head = e.list[0]
+          if (head !== undefined) k = head.key
+          else if (this.#blocking(e)) {
+            k = { ts: e.maxTs, ring: PLACEHOLDER_RING, rank: Rank.Cc }
+            ph = true
+          } else continue
+          if (bestKey === undefined || compareKey(k, bestKey) < 0) {
+            best = e
+            bestKey = k
+            placeholder = ph
+          }
+        }
+        const a = this.#awaiting
+        if (best === undefined || bestKey === undefined || placeholder) {
+          if (a !== undefined) this.#maybeAdopt()
+          return
+        }
+        const head = best.list[0] as Held
+        if (a !== undefined && compareKey(head.key, a.key) >= 0) {
+          this.#maybeAdopt()
+          return
+        }
+        if (head.reg !== undefined && head.reg.guarantee === 'safe' && !this.#safeOk(head)) return
+        best.list.shift()
+        this.#lastDelivered = head.key
+        if (head.cc !== undefined) this.#deliverCc(head.cc, head.key)
+        else if (head.reg !== undefined) this.#deliverRegular(head.reg, head.key)
+        this.#prune()
+      }
+    } finally {
+      this.#delivering = false
+    }
+  }
+
+  #prune(): void {
+    for (const e of [...this.#table.values()]) {
+      if (e.list.length > 0 || this.#blocking(e) || this.#topo.has(e.k)) continue
+      this.#table.delete(e.k)
+      this.#remember(e.k)
+    }
+  }
+
+  /** Recently ended rings (newest last), as ring ids, at most HISTORY_MAX. */
+  #history(): RingId[] {
+    const out: RingId[] = []
+    for (const k of [...this.#ended].slice(-HISTORY_MAX)) {
+      const [rep, seq] = k.split('.')
+      out.push({ rep: Number(rep), seq: BigInt(seq as string) })
+    }
+    return out
+  }
+
+  #remember(k: string): void {
+    this.#ended.add(k)
+    if (this.#ended.size > ENDED_REMEMBERED) {
+      const first = this.#ended.values().next().value as string
+      this.#ended.delete(first)
+    }
+  }
+
+  #isDelivered(sender: number, nonce: number, seq: number): boolean {
+    const d = this.#delivered.get(sender * 0x1_0000_0000 + nonce)
+    return d !== undefined && (seq < d.next || d.extra.has(seq))
+  }
+
+  #markDelivered(sender: number, nonce: number, seq: number): void {
+    const id = sender * 0x1_0000_0000 + nonce
+    let d = this.#delivered.get(id)
+    if (d === undefined) {
+      d = { next: 1, extra: new Set() }
+      this.#delivered.set(id, d)
+    }
+    d.extra.add(seq)
+    while (d.extra.has(d.next)) d.extra.delete(d.next++)
+  }
+
+  #deliverRegular(m: RegularMessage, key: MessageKey): void {
+    if (this.#isDelivered(m.sender, m.nonce, m.seq)) {
+      this.#stats.duplicateDeliveries++
+      return
+    }
+    this.#markDelivered(m.sender, m.nonce, m.seq)
+    if (this.#topoId === undefined) return
+    this.#stats.delivered++
+    this.#obs?.onDeliverKey?.(key)
+    this.#listener.onDeliver({
+      sender: m.sender,
+      ringId: this.#topoId,
+      guarantee: m.guarantee,
+      payload: m.payload,
+    })
+  }
+
+  /** Connected part of a topology, seen from this processor (rings joined by gateway members). */
+  #reachable(rings: Map<string, ViewRing>): Map<string, ViewRing> {
+    const all = [...rings.values()]
+    const reached = new Map<string, ViewRing>()
+    const stack: ViewRing[] = []
+    for (const r of all)
+      if (r.members.includes(this.#me)) {
+        reached.set(ringKey(r.ring), r)
+        stack.push(r)
+      }
+    while (stack.length > 0) {
+      const r = stack.pop() as ViewRing
+      for (const o of all) {
+        const ok = ringKey(o.ring)
+        if (reached.has(ok)) continue
+        if (r.members.some((n) => o.members.includes(n))) {
+          reached.set(ok, o)
+          stack.push(o)
+        }
+      }
+    }
+    return reached
+  }
+
+  #deliverCc(cc: CcMessage, key: MessageKey): void {
+    const next = new Map(this.#topo)
+    for (const p of cc.preds) next.delete(ringKey(p.ring))
+    const k = ringKey(cc.ring)
+    next.set(k, { ring: cc.ring, lan: cc.lan, members: cc.members })
+    const reached = this.#reachable(next)
+    const sorted = new Map(
+      [...reached.entries()].sort((a, b) => compareRingId(a[1].ring, b[1].ring)),
+    )
+    if (cc.ts === this.#lastTopoTs) this.#topoIdx++
+    else {
+      this.#lastTopoTs = cc.ts
+      this.#topoIdx = 0n
+    }
+    const topoId: RingId = { rep: cc.ring.rep, seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + this.#topoIdx }
+    this.#install(sorted, topoId, key)
+    const duty = this.#viewDuty.get(k)
+    if (duty !== undefined) {
+      this.#viewDuty.delete(k)
+      if (duty.needed && duty.sender === this.#me) {
+        const ls = this.#lans.find((l) => l.lan === duty.lan)
+        if (ls !== undefined) {
+          const view: ViewMessage = {
+            kind: 'view',
+            sender: this.#me,
+            ccTs: cc.ts,
+            ccRing: cc.ring,
+            topo: topoId,
+            rings: [...sorted.values()],
+            history: this.#history(),
+          }
+          ls.ctrl.push({ bytes: encodeMrMessage(view), g: 'agreed' })
+          this.#stats.viewsTx++
+        }
+      }
+    }
+  }
+
+  /** Installs a topology and tells the listener: transitional (survivors), then regular. */
+  #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey): void {
+    const old = this.#topoMembers
+    const members = [...new Set<number>([...rings.values()].flatMap((r) => [...r.members]))].sort(
+      (a, b) => a - b,
+    ) as NodeId[]
+    this.#topo = rings
+    // Rings that left the topology without a successor (unreachable) never block again; rings
+    // whose CC is still pending (head of their list) are not in a topology yet.
+    for (const [k, e] of this.#table)
+      if (!rings.has(k) && !e.ended && !e.closed && e.list[0]?.cc === undefined) e.closed = true
+    const hadTopo = this.#topoId !== undefined
+    this.#topoId = topoId
+    this.#topoMembers = members
+    this.#stats.topologyChanges++
+    this.#obs?.onTopology?.(key, topoId, [...rings.values()])
+    // A ring of ours outside the new topology (a gateway that just joined another component):
+    // re-anchor it, so its members come over too (or pull us back if theirs is the larger).
+    for (const ls of this.#lans) {
+      if (ls.phase !== 'established' || ls.est === undefined) continue
+      const ek = ringKey(ls.est)
+      if (rings.has(ek) || this.#table.has(ek) || this.#isJoiningVia(ls.lan)) continue
+      ls.ctrl.push({
+        bytes: encodeMrMessage({ kind: 'restart', sender: this.#me, forRing: ls.est }),
+        g: 'agreed',
+      })
+      this.#stats.restartsTx++
+    }
+    if (hadTopo) {
+      const trans = intersect(old, members)
+      this.#listener.onConfigurationChange({
+        kind: 'transitional',
+        ringId: topoId,
+        members: trans,
+        left: minus(old, trans),
+        joined: [],
+      })
+    }
+    this.#listener.onConfigurationChange({
+      kind: 'regular',
+      ringId: topoId,
+      members,
+      left: hadTopo ? minus(old, members) : [],
+      joined: hadTopo ? minus(members, intersect(old, members)) : members,
+    })
+  }
+
+  #onView(ls: LanState, v: ViewMessage): void {
+    const a = this.#awaiting
+    if (a === undefined || a.lan !== ls.lan) return
+    if (v.ccTs !== a.cc.ts || !ringIdEquals(v.ccRing, a.cc.ring)) return
+    if (v.sender !== a.sender) return
+    this.#pendingView = v
+    this.#runDelivery()
+    this.#maybeAdopt()
+  }
+
+  /** A joining processor adopts the view once its old topology delivered everything below it. */
+  #maybeAdopt(): void {
+    const a = this.#awaiting
+    if (a === undefined) return
+    const v = this.#pendingView
+    if (v === undefined) return
+    this.#pendingView = undefined
+    this.#awaiting = undefined
+    // Whatever the old topology could not deliver below the join point is given up; what this
+    // processor knows of ring history is now the new topology's.
+    this.#table.clear()
+    this.#ended.clear()
+    for (const h of v.history) this.#remember(ringKey(h))
+    const rings = new Map<string, ViewRing>()
+    for (const r of v.rings) rings.set(ringKey(r.ring), r)
+    for (const r of rings.values()) {
+      const k = ringKey(r.ring)
+      this.#ended.delete(k)
+      const row = new Map<string, number>()
+      for (const o of rings.values()) row.set(ringKey(o.ring), a.cc.ts - 1)
+      // Messages of a ring ordered after the CC's ring may carry the CC's timestamp and still
+      // sort after it: those must still be received.
+      const after = compareRingId(r.ring, a.cc.ring) > 0
+      this.#table.set(k, {
+        id: r.ring,
+        k,
+        lan: r.lan,
+        members: r.members,
+        list: [],
+        maxTs: after ? a.cc.ts - 1 : a.cc.ts,
+        ended: false,
+        endTs: 0,
+        closed: false,
+        row,
+      })
+    }
+    if (a.cc.ts > this.#clock) this.#clock = a.cc.ts
+    this.#lastDelivered = a.key
+    this.#lastTopoTs = a.cc.ts
+    this.#topoIdx = v.topo.seq % TOPO_SEQ_SLOTS
+    this.#stats.viewsAdopted++
+    this.#install(rings, v.topo, a.key)
+    for (const b of a.buffer) {
+      if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, false)
+      else this.#receive(b.m, b.lan)
+    }
+    this.#runDelivery()
+    this.#pumpAll()
+  }
+}
+
+const copyCc = (m: CcMessage): CcMessage => ({
+  ...m,
+  members: m.members.slice(),
+  preds: m.preds.slice(),
+})
+
+/**
+ * Creates the multiple-ring protocol of one processor over its attached rings.
+ *
+ * @example
+ * ```ts
+ * const mr = createMultiring(resolveMultiringOptions(), {
+ *   nodeId: nodeId(7), runtime, listener,
+ *   rings: [
+ *     { lan: 0, create: (l) => createSrp(srpConfig0, { nodeId: nodeId(7), runtime, transport: lan0, listener: l }) },
+ *     { lan: 1, create: (l) => createSrp(srpConfig1, { nodeId: nodeId(7), runtime, transport: lan1, listener: l }) },
+ *   ],
+ * })
+ * await mr.start()
+ * mr.send(new TextEncoder().encode('across LANs'), 'safe')
+ * ```
+ */
+export function createMultiring(config: MultiringConfig, deps: MultiringDeps): Multiring {
+  return new MultiringImpl(config, deps)
+}

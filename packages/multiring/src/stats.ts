@@ -1,0 +1,56 @@
+/** Counters of one multiring processor. Deterministic; cost nothing to keep. */
+export interface MultiringStats {
+  /** Application messages accepted by `send` / refused with `'full'`. */
+  sent: number
+  sendRefused: number
+  /** Messages handed to an srp (own, forwarded, control). */
+  srpTx: number
+  /** Multiring messages accepted into a receive list (regular, CC) or merged (GV). */
+  received: number
+  /** Copies dropped because their source ring already reached their timestamp (other paths). */
+  duplicates: number
+  /** Messages forwarded onto another ring (gateways). */
+  forwarded: number
+  /** Guarantee vectors sent (gateways). */
+  gvTx: number
+  /** Application messages delivered; configuration changes (topology changes) delivered. */
+  delivered: number
+  topologyChanges: number
+  /** Rings established here (start rounds completed) / abandoned before completion. */
+  ringsEstablished: number
+  ringsAbandoned: number
+  /** Views sent / adopted (a processor joining a topology from outside it). */
+  viewsTx: number
+  viewsAdopted: number
+  /** Restarts requested (a gateway re-anchoring a ring of another component). */
+  restartsTx: number
+  /** Own messages sent again because their ring left the topology before they were stamped. */
+  resent: number
+  /** Deliveries skipped because the same message (sender, nonce, seq) was already delivered. */
+  duplicateDeliveries: number
+  /** Received datagrams dropped, by error code (`ERR_MULTIRING_*`). */
+  rxDropped: Record<string, number>
+}
+
+/** A zeroed {@link MultiringStats}. */
+export function createMultiringStats(): MultiringStats {
+  return {
+    sent: 0,
+    sendRefused: 0,
+    srpTx: 0,
+    received: 0,
+    duplicates: 0,
+    forwarded: 0,
+    gvTx: 0,
+    delivered: 0,
+    topologyChanges: 0,
+    ringsEstablished: 0,
+    ringsAbandoned: 0,
+    viewsTx: 0,
+    viewsAdopted: 0,
+    restartsTx: 0,
+    resent: 0,
+    duplicateDeliveries: 0,
+    rxDropped: {},
+  }
+}

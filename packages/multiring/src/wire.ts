@@ -1,0 +1,462 @@
+/**
+ * The multiring message codec (reference §9 G13): a fixed little-endian header after the srp/pg
+ * header, then a body per kind. Every count is bounded before anything is allocated; anything
+ * that does not decode raises {@link MultiringWireError} (`ERR_MULTIRING_BAD_MESSAGE`) and
+ * nothing else.
+ *
+ * Header (28 bytes): u8 kind, u8 guarantee (0 agreed, 1 safe), u16 flags (bit 0: stamped),
+ * u64 timestamp, source ring id (u64 seq, u32 rep), u32 source sender.
+ */
+import { type Guarantee, isNodeId, NODES_MAX, type NodeId, type RingId } from '@totem-ts/common'
+import { badMessage } from './errors.ts'
+
+/** Wire kind codes (reference §9 G13; 9 is ours: the ring-start round, see the README). */
+export const MrKind = { Regular: 1, Gv: 2, Cc: 3, View: 4, Restart: 8, Start: 9 } as const
+/** One of {@link MrKind}. */
+export type MrKind = (typeof MrKind)[keyof typeof MrKind]
+
+/** Most rings a topology, a GV or a view may list (reference §9 G13). */
+export const RINGS_MAX = 64
+/** Most predecessor rings a configuration change may list. */
+export const PREDS_MAX = 64
+/** Most ring ids of history a view carries. */
+export const HISTORY_MAX = 64
+/** Header bytes. */
+export const HEADER_BYTES = 28
+const FLAG_STAMPED = 1
+
+/** A ring id with the last timestamp it reached. */
+export interface RingTs {
+  readonly ring: RingId
+  readonly ts: number
+}
+
+/** An application message; `stamped` false while it travels on its source ring unstamped. */
+export interface RegularMessage {
+  readonly kind: 'regular'
+  readonly guarantee: Guarantee
+  readonly stamped: boolean
+  /** Stamped: the Lamport timestamp. Unstamped: the sender's proposal (its clock + 1). */
+  readonly ts: number
+  /** Source ring (rep 0, seq 0 while unstamped). */
+  readonly ring: RingId
+  readonly sender: NodeId
+  /** Per-incarnation nonce and per-sender sequence: identity for duplicate suppression. */
+  readonly nonce: number
+  readonly seq: number
+  readonly payload: Uint8Array
+}
+
+/** A guarantee vector: for each ring, the highest timestamp every member of `ring` holds. */
+export interface GvMessage {
+  readonly kind: 'gv'
+  readonly stamped: boolean
+  readonly ts: number
+  readonly ring: RingId
+  readonly sender: NodeId
+  readonly entries: readonly RingTs[]
+}
+
+/** A configuration change: ring `ring` was established at timestamp `ts` from `preds`. */
+export interface CcMessage {
+  readonly kind: 'cc'
+  readonly ts: number
+  readonly ring: RingId
+  /** The member that forwarded it first (0 when created locally). */
+  readonly sender: number
+  readonly lan: number
+  /** Ascending. */
+  readonly members: readonly NodeId[]
+  /** Predecessor rings and the last timestamp their members reached on them. */
+  readonly preds: readonly RingTs[]
+  /** The predecessor whose topology the new ring continues (undefined: a brand-new topology). */
+  readonly anchor: RingId | undefined
+}
+
+/** One ring of a topology view. */
+export interface ViewRing {
+  readonly ring: RingId
+  readonly lan: number
+  readonly members: readonly NodeId[]
+}
+
+/** The topology right after a CC, sent on the new ring for members that join from elsewhere. */
+export interface ViewMessage {
+  readonly kind: 'view'
+  readonly sender: NodeId
+  readonly ccTs: number
+  readonly ccRing: RingId
+  /** Topology id after the CC. */
+  readonly topo: RingId
+  readonly rings: readonly ViewRing[]
+  /** Rings the sender's topology went through recently: a joiner knows them from now on. */
+  readonly history: readonly RingId[]
+}
+
+/** Ring-start round: one per member of a new srp ring, before the ring is used. */
+export interface StartMessage {
+  readonly kind: 'start'
+  readonly sender: NodeId
+  /** The srp ring this start belongs to. */
+  readonly forRing: RingId
+  readonly lan: number
+  readonly clock: number
+  readonly pred: RingTs | undefined
+  /** A ring of the sender's topology others of it know (its predecessor, else its lowest ring). */
+  readonly anchor: RingId | undefined
+  /** Size of the sender's topology (rings, members): picks the anchor of a merge. */
+  readonly viewRings: number
+  readonly viewMembers: number
+}
+
+/**
+ * Re-runs the start round of an established ring without an srp membership change: a gateway
+ * whose topology changed asks the other rings it is on to re-anchor (component merge).
+ */
+export interface RestartMessage {
+  readonly kind: 'restart'
+  readonly sender: NodeId
+  /** The multiring ring id to end. */
+  readonly forRing: RingId
+}
+
+/** Any multiring message. */
+export type MrMessage =
+  | RegularMessage
+  | GvMessage
+  | CcMessage
+  | ViewMessage
+  | StartMessage
+  | RestartMessage
+
+const TS_MAX = Number.MAX_SAFE_INTEGER
+
+class Writer {
+  readonly buf: Uint8Array
+  readonly dv: DataView
+  off = 0
+  constructor(size: number) {
+    this.buf = new Uint8Array(size)
+    this.dv = new DataView(this.buf.buffer)
+  }
+  u8(v: number): void {
+    this.dv.setUint8(this.off, v)
+    this.off += 1
+  }
+  u16(v: number): void {
+    this.dv.setUint16(this.off, v, true)
+    this.off += 2
+  }
+  u32(v: number): void {
+    this.dv.setUint32(this.off, v, true)
+    this.off += 4
+  }
+  u64(v: bigint): void {
+    this.dv.setBigUint64(this.off, v, true)
+    this.off += 8
+  }
+  ts(v: number): void {
+    this.u64(BigInt(v))
+  }
+  ring(r: RingId): void {
+    this.u64(r.seq)
+    this.u32(r.rep)
+  }
+  members(m: readonly NodeId[]): void {
+    this.u16(m.length)
+    for (const n of m) this.u32(n)
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.off)
+    this.off += b.length
+  }
+}
+
+class Reader {
+  readonly buf: Uint8Array
+  readonly dv: DataView
+  off = 0
+  constructor(buf: Uint8Array) {
+    this.buf = buf
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+  need(n: number): void {
+    if (this.off + n > this.buf.length)
+      badMessage('truncated', { offset: this.off, need: n, length: this.buf.length })
+  }
+  u8(): number {
+    this.need(1)
+    return this.dv.getUint8(this.off++)
+  }
+  u16(): number {
+    this.need(2)
+    const v = this.dv.getUint16(this.off, true)
+    this.off += 2
+    return v
+  }
+  u32(): number {
+    this.need(4)
+    const v = this.dv.getUint32(this.off, true)
+    this.off += 4
+    return v
+  }
+  u64(): bigint {
+    this.need(8)
+    const v = this.dv.getBigUint64(this.off, true)
+    this.off += 8
+    return v
+  }
+  ts(): number {
+    const v = this.u64()
+    if (v > BigInt(TS_MAX)) badMessage('timestamp-too-large', { offset: this.off - 8 })
+    return Number(v)
+  }
+  ring(): RingId {
+    const seq = this.u64()
+    const rep = this.u32()
+    return { rep, seq }
+  }
+  node(): NodeId {
+    const n = this.u32()
+    if (!isNodeId(n)) badMessage('bad-node', { offset: this.off - 4 })
+    return n
+  }
+  members(): NodeId[] {
+    const n = this.u16()
+    if (n === 0 || n > NODES_MAX) badMessage('bad-member-count', { count: n })
+    this.need(4 * n)
+    const out: NodeId[] = []
+    for (let i = 0; i < n; i++) {
+      const m = this.node()
+      if (i > 0 && m <= (out[i - 1] as number)) badMessage('members-not-ascending')
+      out.push(m)
+    }
+    return out
+  }
+  count(max: number, what: string): number {
+    const n = this.u16()
+    if (n > max) badMessage(`too-many-${what}`, { count: n, max })
+    return n
+  }
+  end(): void {
+    if (this.off !== this.buf.length) badMessage('trailing-bytes', { offset: this.off })
+  }
+}
+
+const RING_BYTES = 12
+
+function header(
+  w: Writer,
+  kind: MrKind,
+  g: Guarantee,
+  stamped: boolean,
+  ts: number,
+  ring: RingId,
+  sender: number,
+): void {
+  w.u8(kind)
+  w.u8(g === 'safe' ? 1 : 0)
+  w.u16(stamped ? FLAG_STAMPED : 0)
+  w.ts(ts)
+  w.ring(ring)
+  w.u32(sender)
+}
+
+const ZERO_RING: RingId = { rep: 0, seq: 0n }
+
+/** Encodes one message; the result is a fresh buffer. */
+export function encodeMrMessage(m: MrMessage): Uint8Array {
+  switch (m.kind) {
+    case 'regular': {
+      const w = new Writer(HEADER_BYTES + 12 + m.payload.length)
+      header(w, MrKind.Regular, m.guarantee, m.stamped, m.ts, m.ring, m.sender)
+      w.u32(m.nonce)
+      w.u32(m.seq)
+      w.u32(m.payload.length)
+      w.bytes(m.payload)
+      return w.buf
+    }
+    case 'gv': {
+      const w = new Writer(HEADER_BYTES + 2 + m.entries.length * (RING_BYTES + 8))
+      header(w, MrKind.Gv, 'safe', m.stamped, m.ts, m.ring, m.sender)
+      w.u16(m.entries.length)
+      for (const e of m.entries) {
+        w.ring(e.ring)
+        w.ts(e.ts)
+      }
+      return w.buf
+    }
+    case 'cc': {
+      const size =
+        HEADER_BYTES +
+        2 +
+        2 +
+        4 * m.members.length +
+        2 +
+        m.preds.length * (RING_BYTES + 8) +
+        1 +
+        RING_BYTES
+      const w = new Writer(size)
+      header(w, MrKind.Cc, 'agreed', true, m.ts, m.ring, m.sender)
+      w.u16(m.lan)
+      w.members(m.members)
+      w.u16(m.preds.length)
+      for (const p of m.preds) {
+        w.ring(p.ring)
+        w.ts(p.ts)
+      }
+      w.u8(m.anchor === undefined ? 0 : 1)
+      w.ring(m.anchor ?? ZERO_RING)
+      return w.buf
+    }
+    case 'view': {
+      let size = HEADER_BYTES + RING_BYTES + 2 + 2 + RING_BYTES * m.history.length
+      for (const r of m.rings) size += RING_BYTES + 2 + 2 + 4 * r.members.length
+      const w = new Writer(size)
+      header(w, MrKind.View, 'agreed', true, m.ccTs, m.ccRing, m.sender)
+      w.ring(m.topo)
+      w.u16(m.rings.length)
+      for (const r of m.rings) {
+        w.ring(r.ring)
+        w.u16(r.lan)
+        w.members(r.members)
+      }
+      w.u16(m.history.length)
+      for (const h of m.history) w.ring(h)
+      return w.buf
+    }
+    case 'restart': {
+      const w = new Writer(HEADER_BYTES)
+      header(w, MrKind.Restart, 'agreed', false, 0, m.forRing, m.sender)
+      return w.buf
+    }
+    case 'start': {
+      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + RING_BYTES + 2 + 4)
+      header(w, MrKind.Start, 'agreed', false, m.clock, m.forRing, m.sender)
+      w.u16(m.lan)
+      w.ts(m.clock)
+      w.u8(m.pred === undefined ? 0 : 1)
+      w.ring(m.pred?.ring ?? ZERO_RING)
+      w.ts(m.pred?.ts ?? 0)
+      w.u8(m.anchor === undefined ? 0 : 1)
+      w.ring(m.anchor ?? ZERO_RING)
+      w.u16(m.viewRings)
+      w.u32(m.viewMembers)
+      return w.buf
+    }
+  }
+}
+
+/** Decodes one message; throws only {@link MultiringWireError}. Payloads are views into `b`. */
+export function decodeMrMessage(b: Uint8Array): MrMessage {
+  const r = new Reader(b)
+  const kind = r.u8()
+  const gByte = r.u8()
+  if (gByte > 1) badMessage('bad-guarantee', { value: gByte })
+  const guarantee: Guarantee = gByte === 1 ? 'safe' : 'agreed'
+  const flags = r.u16()
+  if ((flags & ~FLAG_STAMPED) !== 0) badMessage('bad-flags', { value: flags })
+  const stamped = (flags & FLAG_STAMPED) !== 0
+  const ts = r.ts()
+  const ring = r.ring()
+  const senderRaw = r.u32()
+  const sender = (): NodeId => {
+    if (!isNodeId(senderRaw)) badMessage('bad-sender', { value: senderRaw })
+    return senderRaw
+  }
+  switch (kind) {
+    case MrKind.Regular: {
+      const s = sender()
+      const nonce = r.u32()
+      const seq = r.u32()
+      const len = r.u32()
+      r.need(len)
+      const payload = b.subarray(r.off, r.off + len)
+      r.off += len
+      r.end()
+      return { kind: 'regular', guarantee, stamped, ts, ring, sender: s, nonce, seq, payload }
+    }
+    case MrKind.Gv: {
+      const s = sender()
+      const n = r.count(RINGS_MAX, 'rings')
+      r.need(n * (RING_BYTES + 8))
+      const entries: RingTs[] = []
+      for (let i = 0; i < n; i++) entries.push({ ring: r.ring(), ts: r.ts() })
+      r.end()
+      return { kind: 'gv', stamped, ts, ring, sender: s, entries }
+    }
+    case MrKind.Cc: {
+      if (!stamped) badMessage('cc-not-stamped')
+      const lan = r.u16()
+      const members = r.members()
+      const n = r.count(PREDS_MAX, 'preds')
+      r.need(n * (RING_BYTES + 8))
+      const preds: RingTs[] = []
+      for (let i = 0; i < n; i++) preds.push({ ring: r.ring(), ts: r.ts() })
+      const has = r.u8()
+      if (has > 1) badMessage('bad-anchor-flag', { value: has })
+      const a = r.ring()
+      r.end()
+      return {
+        kind: 'cc',
+        ts,
+        ring,
+        sender: senderRaw,
+        lan,
+        members,
+        preds,
+        anchor: has === 1 ? a : undefined,
+      }
+    }
+    case MrKind.View: {
+      const s = sender()
+      const topo = r.ring()
+      const n = r.count(RINGS_MAX, 'rings')
+      const rings: ViewRing[] = []
+      for (let i = 0; i < n; i++) {
+        const rr = r.ring()
+        const lan = r.u16()
+        rings.push({ ring: rr, lan, members: r.members() })
+      }
+      const hn = r.count(HISTORY_MAX, 'history')
+      r.need(hn * RING_BYTES)
+      const history: RingId[] = []
+      for (let i = 0; i < hn; i++) history.push(r.ring())
+      r.end()
+      return { kind: 'view', sender: s, ccTs: ts, ccRing: ring, topo, rings, history }
+    }
+    case MrKind.Restart: {
+      const s = sender()
+      r.end()
+      return { kind: 'restart', sender: s, forRing: ring }
+    }
+    case MrKind.Start: {
+      const s = sender()
+      const lan = r.u16()
+      const clock = r.ts()
+      const has = r.u8()
+      if (has > 1) badMessage('bad-pred-flag', { value: has })
+      const pr = r.ring()
+      const pts = r.ts()
+      const hasAnchor = r.u8()
+      if (hasAnchor > 1) badMessage('bad-anchor-flag', { value: hasAnchor })
+      const anchor = r.ring()
+      const viewRings = r.u16()
+      const viewMembers = r.u32()
+      r.end()
+      return {
+        kind: 'start',
+        sender: s,
+        forRing: ring,
+        lan,
+        clock,
+        pred: has === 1 ? { ring: pr, ts: pts } : undefined,
+        anchor: hasAnchor === 1 ? anchor : undefined,
+        viewRings,
+        viewMembers,
+      }
+    }
+    default:
+      return badMessage('bad-kind', { kind })
+  }
+}
