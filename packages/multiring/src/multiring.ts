@@ -133,11 +133,11 @@ interface ViewDuty {
 }
 
 interface Awaiting {
-  readonly cc: CcMessage
-  readonly key: MessageKey
-  readonly lan: number
-  readonly sender: NodeId
-  buffer: { m: RegularMessage | GvMessage | CcMessage; lan: number }[]
+  cc: CcMessage
+  key: MessageKey
+  lan: number
+  sender: NodeId
+  buffer: { m: RegularMessage | GvMessage | CcMessage; lan: number; local: boolean }[]
 }
 
 interface LanState {
@@ -169,6 +169,7 @@ const PLACEHOLDER_RING: RingId = { rep: 0xffff_ffff, seq: 0xffff_ffff_ffff_ffffn
 const ENDED_REMEMBERED = 4096
 const TOPO_SEQ_SLOTS = 65_536n
 const EPOCHS = 1024n
+const VIEWS_KEPT = 16
 const LAN_SLOTS = 65_536n
 
 const drop = (stats: MultiringStats, code: string): void => {
@@ -212,7 +213,7 @@ class MultiringImpl implements Multiring {
   #timer: Timer | undefined
   #retry: Timer | undefined
   #delivering = false
-  #pendingView: ViewMessage | undefined
+  readonly #views = new Map<string, ViewMessage>()
   #home: LanState | undefined
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
@@ -363,6 +364,7 @@ class MultiringImpl implements Multiring {
     }
     ls.srpRing = c.ringId
     ls.srpMembers = c.members.slice()
+    this.#abandonJoin(ls)
     ls.epoch = 0
     this.#beginRound(ls)
   }
@@ -370,11 +372,6 @@ class MultiringImpl implements Multiring {
   /** A new start round on this LAN (new srp ring, or a restart of the current one). */
   #beginRound(ls: LanState): void {
     const srp = ls.srpRing as RingId
-    if (this.#awaiting !== undefined && this.#awaiting.lan === ls.lan) {
-      // The ring we were joining through ended before its view came: stay where we were.
-      this.#awaiting = undefined
-      this.#pendingView = undefined
-    }
     // A gateway is the representative of rings on several LANs with the same srp ring id: the
     // LAN number makes multiring ring ids unique (seq = (srp seq × 1024 + epoch) × 65536 + lan).
     ls.mrRing = {
@@ -611,13 +608,13 @@ class MultiringImpl implements Multiring {
     this.#runDelivery()
   }
 
-  #buffer(m: RegularMessage | GvMessage | CcMessage, lan: number): void {
+  #buffer(m: RegularMessage | GvMessage | CcMessage, lan: number, local = false): void {
     const a = this.#awaiting as Awaiting
-    if (a.buffer.length >= this.#cfg.joinBufferMax) {
+    if (a.buffer.length >= this.#cfg.joinBufferMax && !local) {
       drop(this.#stats, MultiringErrorCode.BufferFull)
       return
     }
-    a.buffer.push({ m, lan })
+    a.buffer.push({ m, lan, local })
   }
 
   #acceptCc(cc: CcMessage, lan: number, local: boolean): void {
@@ -632,15 +629,17 @@ class MultiringImpl implements Multiring {
       cc.anchor === undefined ? local : this.#isAnchorKnown(cc.anchor) && !this.#isJoining()
     if (!anchored) {
       if (local) {
-        const duty = this.#viewDuty.get(k)
-        this.#awaiting = {
-          cc,
-          key,
-          lan,
-          sender: (duty?.sender ?? 0) as NodeId,
-          buffer: [],
+        // Join the anchor's topology once its view arrives (it may come after this ring ended:
+        // the view sender sends it when it delivers the CC). A later ring of ours waits in the
+        // buffer: every topology we are listed in gets installed, in order.
+        if (this.#awaiting !== undefined) {
+          this.#buffer(cc, lan, true)
+          return
         }
+        const duty = this.#viewDuty.get(k)
+        this.#awaiting = { cc, key, lan, sender: (duty?.sender ?? 0) as NodeId, buffer: [] }
         this.#runDelivery()
+        this.#maybeAdopt()
         return
       }
       if (this.#awaiting !== undefined) {
@@ -871,12 +870,22 @@ class MultiringImpl implements Multiring {
 
   /** A guarantee vector on one attached ring (G3: it doubles as the Null message). */
   #sendGv(ls: LanState, now: number): void {
+    // Rings still ordered here first, then recently ended ones (a processor that is behind may
+    // still need their column to deliver their last safe messages).
     const entries: RingTs[] = []
-    for (const e of this.#table.values()) {
-      if (entries.length >= RINGS_MAX) break
-      const ts = ls.myGv.get(e.k)
-      if (ts !== undefined) entries.push({ ring: e.id, ts })
+    const add = (k: string): void => {
+      const ts = ls.myGv.get(k)
+      if (ts !== undefined && entries.length < RINGS_MAX)
+        entries.push({ ring: parseRingKey(k), ts })
     }
+    for (const e of this.#table.values()) add(e.k)
+    const ended = [...this.#ended]
+    for (let i = ended.length - 1; i >= 0 && entries.length < RINGS_MAX; i--)
+      if (!this.#table.has(ended[i] as string)) add(ended[i] as string)
+    // Forget vector entries of rings nobody can need any more.
+    if (ls.myGv.size > 4 * RINGS_MAX)
+      for (const k of [...ls.myGv.keys()])
+        if (!this.#table.has(k) && !this.#ended.has(k)) ls.myGv.delete(k)
     const proposed = ++this.#clock
     ls.ctrl.push({
       bytes: encodeMrMessage({
@@ -970,12 +979,7 @@ class MultiringImpl implements Multiring {
 
   /** Recently ended rings (newest last), as ring ids, at most HISTORY_MAX. */
   #history(): RingId[] {
-    const out: RingId[] = []
-    for (const k of [...this.#ended].slice(-HISTORY_MAX)) {
-      const [rep, seq] = k.split('.')
-      out.push({ rep: Number(rep), seq: BigInt(seq as string) })
-    }
-    return out
+    return [...this.#ended].slice(-HISTORY_MAX).map(parseRingKey)
   }
 
   #remember(k: string): void {
@@ -1130,22 +1134,69 @@ class MultiringImpl implements Multiring {
 
   #onView(ls: LanState, v: ViewMessage): void {
     const a = this.#awaiting
-    if (a === undefined || a.lan !== ls.lan) return
-    if (v.ccTs !== a.cc.ts || !ringIdEquals(v.ccRing, a.cc.ring)) return
-    if (v.sender !== a.sender) return
-    this.#pendingView = v
+    if (a === undefined) return
+    const duty = this.#viewDuty.get(ringKey(v.ccRing))
+    if (duty === undefined || duty.lan !== ls.lan || v.sender !== duty.sender) return
+    // Views of rings still waiting in the buffer are kept for when their turn comes.
+    this.#views.set(ringKey(v.ccRing), v)
+    if (this.#views.size > VIEWS_KEPT) this.#views.delete(this.#views.keys().next().value as string)
     this.#runDelivery()
     this.#maybeAdopt()
+  }
+
+  /** The view sender of the join we wait for left that LAN's ring without sending it: give up. */
+  #abandonJoin(ls: LanState): void {
+    const a = this.#awaiting
+    if (a === undefined || a.lan !== ls.lan || ls.srpMembers.includes(a.sender)) return
+    if (this.#views.has(ringKey(a.cc.ring))) return
+    this.#awaiting = undefined
+    this.#stats.joinsAbandoned++
+    for (const b of a.buffer) {
+      if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
+      else this.#receive(b.m, b.lan)
+    }
   }
 
   /** A joining processor adopts the view once its old topology delivered everything below it. */
   #maybeAdopt(): void {
     const a = this.#awaiting
     if (a === undefined) return
-    const v = this.#pendingView
-    if (v === undefined) return
-    this.#pendingView = undefined
+    // The newest of our pending joins whose view arrived wins: a view sender that left its
+    // component before delivering an older CC never sends that view.
+    let v = this.#views.get(ringKey(a.cc.ring))
+    for (let i = a.buffer.length - 1; i >= 0; i--) {
+      const b = a.buffer[i] as Awaiting['buffer'][number]
+      if (!b.local || b.m.kind !== 'cc') continue
+      const bv = this.#views.get(ringKey(b.m.ring))
+      if (bv === undefined || bv.ccTs !== b.m.ts) continue
+      const cc = b.m
+      const duty = this.#viewDuty.get(ringKey(cc.ring))
+      a.cc = cc
+      a.key = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
+      a.lan = b.lan
+      a.sender = (duty?.sender ?? 0) as NodeId
+      a.buffer = a.buffer.filter((x, j) => j > i || x.m.kind !== 'cc' || !x.local)
+      v = bv
+      break
+    }
+    if (v === undefined || v.ccTs !== a.cc.ts) return
+    this.#views.delete(ringKey(a.cc.ring))
     this.#awaiting = undefined
+    // Own messages stamped below the join point were delivered by the topology we join, before
+    // we were part of it: deliver them here, last in the old configuration (self delivery; the
+    // order agrees with everyone's, since nothing between them and the join point is delivered
+    // here).
+    const own = a.buffer
+      .map((b) => b.m)
+      .filter(
+        (m): m is RegularMessage =>
+          m.kind === 'regular' &&
+          m.sender === this.#me &&
+          m.nonce === this.#nonce &&
+          compareKey({ ts: m.ts, ring: m.ring, rank: Rank.Regular }, a.key) < 0,
+      )
+      .sort((x, y) => compareKey(keyOfRegular(x), keyOfRegular(y)))
+    for (const m of own) this.#deliverRegular(m, keyOfRegular(m))
     // Whatever the old topology could not deliver below the join point is given up; what this
     // processor knows of ring history is now the new topology's.
     this.#table.clear()
@@ -1181,12 +1232,23 @@ class MultiringImpl implements Multiring {
     this.#stats.viewsAdopted++
     this.#install(rings, v.topo, a.key)
     for (const b of a.buffer) {
-      if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, false)
+      if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
       else this.#receive(b.m, b.lan)
     }
     this.#runDelivery()
     this.#pumpAll()
   }
+}
+
+const keyOfRegular = (m: RegularMessage): MessageKey => ({
+  ts: m.ts,
+  ring: m.ring,
+  rank: Rank.Regular,
+})
+
+const parseRingKey = (k: string): RingId => {
+  const dot = k.indexOf('.')
+  return { rep: Number(k.slice(0, dot)), seq: BigInt(k.slice(dot + 1)) }
 }
 
 const copyCc = (m: CcMessage): CcMessage => ({

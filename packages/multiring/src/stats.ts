@@ -22,6 +22,8 @@ export interface MultiringStats {
   /** Views sent / adopted (a processor joining a topology from outside it). */
   viewsTx: number
   viewsAdopted: number
+  /** Joins given up because the view sender left before sending the view. */
+  joinsAbandoned: number
   /** Restarts requested (a gateway re-anchoring a ring of another component). */
   restartsTx: number
   /** Own messages sent again because their ring left the topology before they were stamped. */
@@ -48,6 +50,7 @@ export function createMultiringStats(): MultiringStats {
     ringsAbandoned: 0,
     viewsTx: 0,
     viewsAdopted: 0,
+    joinsAbandoned: 0,
     restartsTx: 0,
     resent: 0,
     duplicateDeliveries: 0,
