@@ -525,6 +525,7 @@ class MultiringImpl implements Multiring {
       members: ls.srpMembers.slice(),
       preds: [...preds.values()].sort((a, b) => compareRingId(a.ring, b.ring)),
       anchor,
+      anchorNode: anchor === undefined ? 0 : (best?.sender ?? 0),
     }
     const needed =
       anchor !== undefined &&
@@ -625,8 +626,16 @@ class MultiringImpl implements Multiring {
       return
     }
     const key: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
+    // Anchored: the new ring continues our topology. Its anchor node (whose start supplied the
+    // anchor) always is; others are when they know the anchor ring or have the anchor node in
+    // their topology (an anchor can be forgotten when a processor adopted a view since).
     const anchored =
-      cc.anchor === undefined ? local : this.#isAnchorKnown(cc.anchor) && !this.#isJoining()
+      cc.anchor === undefined
+        ? local
+        : !this.#isJoining() &&
+          (cc.anchorNode === this.#me ||
+            this.#isAnchorKnown(cc.anchor) ||
+            (!local && this.#hasMember(cc.anchorNode)))
     if (!anchored) {
       if (local) {
         // Join the anchor's topology once its view arrives (it may come after this ring ended:
@@ -634,10 +643,15 @@ class MultiringImpl implements Multiring {
         // buffer: every topology we are listed in gets installed, in order.
         if (this.#awaiting !== undefined) {
           this.#buffer(cc, lan, true)
+          // Our own predecessor rings did end: they must not block what we still deliver here.
+          this.#endPreds(cc)
+          this.#runDelivery()
+          this.#maybeAdopt()
           return
         }
         const duty = this.#viewDuty.get(k)
         this.#awaiting = { cc, key, lan, sender: (duty?.sender ?? 0) as NodeId, buffer: [] }
+        this.#endPreds(cc)
         this.#runDelivery()
         this.#maybeAdopt()
         return
@@ -673,17 +687,26 @@ class MultiringImpl implements Multiring {
     }
     entry.row.set(k, cc.ts)
     this.#table.set(k, entry)
+    this.#endPreds(cc)
+    this.#closeUnreachable()
+    this.#stats.received++
+    this.#obs?.onReceive?.(key, lan, 'cc')
+    this.#forward(cc, key, lan)
+    this.#runDelivery()
+  }
+
+  #hasMember(n: number): boolean {
+    for (const r of this.#topo.values()) if (r.members.includes(n as NodeId)) return true
+    return false
+  }
+
+  #endPreds(cc: CcMessage): void {
     for (const p of cc.preds) {
       const pe = this.#table.get(ringKey(p.ring))
       if (pe === undefined) continue
       pe.ended = true
       if (pe.endTs < p.ts) pe.endTs = p.ts
     }
-    this.#closeUnreachable()
-    this.#stats.received++
-    this.#obs?.onReceive?.(key, lan, 'cc')
-    this.#forward(cc, key, lan)
-    this.#runDelivery()
   }
 
   #isJoiningVia(lan: number): boolean {
@@ -1186,8 +1209,10 @@ class MultiringImpl implements Multiring {
     // we were part of it: deliver them here, last in the old configuration (self delivery; the
     // order agrees with everyone's, since nothing between them and the join point is delivered
     // here).
-    const own = a.buffer
-      .map((b) => b.m)
+    const held: (RegularMessage | GvMessage | CcMessage)[] = a.buffer.map((b) => b.m)
+    for (const e of this.#table.values())
+      for (const h of e.list) if (h.reg !== undefined) held.push(h.reg)
+    const own = held
       .filter(
         (m): m is RegularMessage =>
           m.kind === 'regular' &&

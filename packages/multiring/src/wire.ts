@@ -71,6 +71,8 @@ export interface CcMessage {
   readonly preds: readonly RingTs[]
   /** The predecessor whose topology the new ring continues (undefined: a brand-new topology). */
   readonly anchor: RingId | undefined
+  /** The member whose start supplied the anchor; it sends the view (0: none). */
+  readonly anchorNode: number
 }
 
 /** One ring of a topology view. */
@@ -295,7 +297,8 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         2 +
         m.preds.length * (RING_BYTES + 8) +
         1 +
-        RING_BYTES
+        RING_BYTES +
+        4
       const w = new Writer(size)
       header(w, MrKind.Cc, 'agreed', true, m.ts, m.ring, m.sender)
       w.u16(m.lan)
@@ -307,6 +310,7 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       }
       w.u8(m.anchor === undefined ? 0 : 1)
       w.ring(m.anchor ?? ZERO_RING)
+      w.u32(m.anchorNode)
       return w.buf
     }
     case 'view': {
@@ -396,8 +400,10 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       const has = r.u8()
       if (has > 1) badMessage('bad-anchor-flag', { value: has })
       const a = r.ring()
+      const anchorNode = r.u32()
       r.end()
       return {
+        anchorNode,
         kind: 'cc',
         ts,
         ring,
