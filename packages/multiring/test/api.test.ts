@@ -1,0 +1,76 @@
+import { isTotemError } from '@totem-ts/common'
+import { describe, expect, it } from 'vitest'
+import { createMultiring, resolveMultiringOptions } from '../src/index.ts'
+import { deliver, install, lastSent, manualRuntime, processor } from './harness.ts'
+
+const code = (f: () => unknown): string | undefined => {
+  try {
+    f()
+  } catch (e) {
+    return isTotemError(e) ? `${e.code}:${String(e.details.option ?? '')}` : 'other'
+  }
+  return undefined
+}
+
+describe('options', () => {
+  it('fills defaults', () => {
+    expect(resolveMultiringOptions()).toMatchObject({ gvIntervalMs: 20, gvIdleMs: 200 })
+  })
+  it('rejects out-of-range values with the option named', () => {
+    expect(code(() => resolveMultiringOptions({ gvIntervalMs: 0 }))).toBe(
+      'ERR_INVALID_ARGUMENT:gvIntervalMs',
+    )
+    expect(code(() => resolveMultiringOptions({ gvIntervalMs: 50, gvIdleMs: 10 }))).toBe(
+      'ERR_INVALID_ARGUMENT:gvIdleMs',
+    )
+    expect(code(() => resolveMultiringOptions({ sendQueueMax: 1.5 }))).toBe(
+      'ERR_INVALID_ARGUMENT:sendQueueMax',
+    )
+  })
+})
+
+describe('createMultiring', () => {
+  it('needs rings, distinct LANs in range', () => {
+    const deps = { nodeId: 1 as never, runtime: manualRuntime(), listener: {} as never }
+    expect(code(() => createMultiring(resolveMultiringOptions(), { ...deps, rings: [] }))).toBe(
+      'ERR_INVALID_ARGUMENT:',
+    )
+    const r = { lan: 70_000, create: () => ({}) as never }
+    expect(code(() => createMultiring(resolveMultiringOptions(), { ...deps, rings: [r] }))).toBe(
+      'ERR_INVALID_ARGUMENT:',
+    )
+  })
+
+  it('checks send arguments and answers full past sendQueueMax', () => {
+    const p = processor(1, [0])
+    expect(code(() => p.mr.send('x' as never, 'agreed'))).toBe('ERR_INVALID_ARGUMENT:')
+    expect(code(() => p.mr.send(new Uint8Array(1), 'fast' as never))).toBe('ERR_INVALID_ARGUMENT:')
+    // Nothing established yet: messages wait in the send queue (1024 by default).
+    for (let i = 0; i < 1024; i++)
+      expect(p.mr.send(new Uint8Array([i & 0xff]), 'agreed')).toBe('queued')
+    expect(p.mr.send(new Uint8Array(1), 'agreed')).toBe('full')
+    expect(p.mr.stats()).toMatchObject({ sent: 1024, sendRefused: 1 })
+  })
+
+  it('counts undecodable deliveries as drops by code', () => {
+    const p = processor(1, [0])
+    const ring = p.rings.get(0)!
+    deliver(ring, 2, new Uint8Array([1, 2, 3]), { rep: 1, seq: 4n })
+    expect(p.mr.stats().rxDropped).toEqual({ ERR_MULTIRING_BAD_MESSAGE: 1 })
+  })
+
+  it('self-delivers a message on a ring of one', () => {
+    const p = processor(1, [0])
+    const ring = p.rings.get(0)!
+    const srp = { rep: 1, seq: 4n }
+    install(ring, srp, [1])
+    deliver(ring, 1, lastSent(ring), srp)
+    expect(p.mr.members).toEqual([1])
+    expect(p.mr.send(new TextEncoder().encode('hi'), 'safe')).toBe('queued')
+    deliver(ring, 1, lastSent(ring), srp, 'safe')
+    expect(p.rec.delivered).toEqual([
+      { sender: 1, payload: 'hi', ring: p.rec.delivered[0]?.ring, g: 'safe' },
+    ])
+    expect(p.mr.stats()).toMatchObject({ delivered: 1, topologyChanges: 1, ringsEstablished: 1 })
+  })
+})

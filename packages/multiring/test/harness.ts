@@ -1,0 +1,151 @@
+/** A scripted single-ring stand-in: the test plays srp, delivering what it wants in order. */
+import {
+  type BroadcastListener,
+  type ConfigurationChange,
+  type Guarantee,
+  type NodeId,
+  nodeId,
+  noopLogger,
+  type RingId,
+  type Runtime,
+  type Timer,
+} from '@totem-ts/common'
+import {
+  createMultiring,
+  decodeMrMessage,
+  encodeMrMessage,
+  type MrMessage,
+  type Multiring,
+  resolveMultiringOptions,
+} from '../src/index.ts'
+
+export interface FakeRing {
+  listener: BroadcastListener
+  readonly sent: { bytes: Uint8Array; g: Guarantee }[]
+  full: boolean
+}
+
+export interface Recorded {
+  readonly delivered: { sender: number; payload: string; ring: string; g: Guarantee }[]
+  readonly confs: ConfigurationChange[]
+}
+
+/** A runtime whose timers fire only when the test calls `advance`. */
+export function manualRuntime(): Runtime & { advance(ms: number): void } {
+  let now = 0
+  let seq = 0
+  const timers: { at: number; seq: number; fire: () => void; dead: boolean }[] = []
+  return {
+    clock: { nowMs: () => now },
+    timers: {
+      after(delayMs: number, fire: () => void): Timer {
+        const t = { at: now + delayMs, seq: seq++, fire, dead: false }
+        timers.push(t)
+        return { cancel: () => (t.dead = true) }
+      },
+    },
+    random: { float: () => 0.5, int: (n: number) => Math.floor(n / 2), fill: (o) => o.fill(7) },
+    logger: noopLogger,
+    advance(ms: number) {
+      const until = now + ms
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at || a.seq - b.seq)
+        const t = timers.find((x) => !x.dead && x.at <= until)
+        if (t === undefined) break
+        t.dead = true
+        now = t.at
+        t.fire()
+      }
+      now = until
+    },
+  }
+}
+
+/** A processor on `lans` fake rings, with everything it delivers recorded. */
+export function processor(
+  me: number,
+  lans: readonly number[],
+  runtime: Runtime = manualRuntime(),
+): { mr: Multiring; rings: Map<number, FakeRing>; rec: Recorded } {
+  const rings = new Map<number, FakeRing>()
+  const rec: Recorded = { delivered: [], confs: [] }
+  const dec = new TextDecoder()
+  const mr = createMultiring(resolveMultiringOptions(), {
+    nodeId: nodeId(me),
+    runtime,
+    listener: {
+      onDeliver: (d) =>
+        rec.delivered.push({
+          sender: d.sender,
+          payload: dec.decode(d.payload),
+          ring: `${d.ringId.rep}.${d.ringId.seq}`,
+          g: d.guarantee,
+        }),
+      onConfigurationChange: (c) => rec.confs.push(c),
+    },
+    rings: lans.map((lan) => ({
+      lan,
+      create: (listener: BroadcastListener) => {
+        const f: FakeRing = {
+          listener,
+          sent: [],
+          full: false,
+          // biome-ignore lint/suspicious/noExplicitAny: test double
+        } as any
+        const ring = Object.assign(f, {
+          members: [] as NodeId[],
+          send: (bytes: Uint8Array, g: Guarantee) => {
+            if (f.full) return 'full' as const
+            f.sent.push({ bytes: bytes.slice(), g })
+            return 'queued' as const
+          },
+          start: async () => {},
+          stop: async () => {},
+        })
+        rings.set(lan, f)
+        return ring
+      },
+    })),
+  })
+  // start() marks the processor running synchronously; the fake rings start at once.
+  void mr.start()
+  return { mr, rings, rec }
+}
+
+/** srp delivers `m` from `sender` on `ring`. */
+export function deliver(
+  ring: FakeRing,
+  sender: number,
+  m: MrMessage | Uint8Array,
+  srpRing: RingId,
+  g: Guarantee = 'agreed',
+): void {
+  ring.listener.onDeliver({
+    sender: nodeId(sender),
+    ringId: srpRing,
+    guarantee: g,
+    payload: m instanceof Uint8Array ? m : encodeMrMessage(m),
+  })
+}
+
+/** srp installs a regular configuration. */
+export function install(ring: FakeRing, srpRing: RingId, members: readonly number[]): void {
+  ring.listener.onConfigurationChange({
+    kind: 'regular',
+    ringId: srpRing,
+    members: members.map((n) => nodeId(n)),
+    left: [],
+    joined: [],
+  })
+}
+
+/** The last message the processor handed to `ring` (decoded). */
+export function lastSent(ring: FakeRing): MrMessage {
+  const s = ring.sent[ring.sent.length - 1]
+  if (s === undefined) throw new Error('nothing sent')
+  return decodeMrMessage(s.bytes)
+}
+
+export function sentKinds(ring: FakeRing): string[] {
+  return ring.sent.map((s) => decodeMrMessage(s.bytes).kind)
+}
