@@ -1109,7 +1109,12 @@ class MultiringImpl implements Multiring {
   }
 
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
-  #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey): void {
+  #install(
+    rings: Map<string, ViewRing>,
+    topoId: RingId,
+    key: MessageKey,
+    inTransitional?: () => void,
+  ): void {
     const old = this.#topoMembers
     const members = [...new Set<number>([...rings.values()].flatMap((r) => [...r.members]))].sort(
       (a, b) => a - b,
@@ -1123,7 +1128,6 @@ class MultiringImpl implements Multiring {
     this.#topoId = topoId
     this.#topoMembers = members
     this.#stats.topologyChanges++
-    this.#obs?.onTopology?.(key, topoId, [...rings.values()])
     // A ring of ours outside the new topology (a gateway that just joined another component):
     // re-anchor it, so its members come over too (or pull us back if theirs is the larger).
     for (const ls of this.#lans) {
@@ -1146,6 +1150,8 @@ class MultiringImpl implements Multiring {
         joined: [],
       })
     }
+    inTransitional?.()
+    this.#obs?.onTopology?.(key, topoId, [...rings.values()])
     this.#listener.onConfigurationChange({
       kind: 'regular',
       ringId: topoId,
@@ -1205,23 +1211,28 @@ class MultiringImpl implements Multiring {
     if (v === undefined || v.ccTs !== a.cc.ts) return
     this.#views.delete(ringKey(a.cc.ring))
     this.#awaiting = undefined
-    // Own messages stamped below the join point were delivered by the topology we join, before
-    // we were part of it: deliver them here, last in the old configuration (self delivery; the
-    // order agrees with everyone's, since nothing between them and the join point is delivered
-    // here).
+    // Messages held below the join point (the old topology could not order them all: a ring it
+    // waited for is gone) are delivered in the transitional configuration, in key order, as EVS
+    // delivers an old ring's last messages; mates leaving the same topology hold the same ones.
+    // What the old table holds above the join point goes through the new table.
     const held: (RegularMessage | GvMessage | CcMessage)[] = a.buffer.map((b) => b.m)
+    const carried: { m: RegularMessage | CcMessage; lan: number; local: boolean }[] = []
     for (const e of this.#table.values())
-      for (const h of e.list) if (h.reg !== undefined) held.push(h.reg)
-    const own = held
+      for (const h of e.list) {
+        if (h.reg !== undefined) {
+          held.push(h.reg)
+          carried.push({ m: h.reg, lan: e.lan, local: false })
+        } else if (h.cc !== undefined) carried.push({ m: h.cc, lan: e.lan, local: false })
+      }
+    const last = this.#lastDelivered
+    const leftovers = held
       .filter(
         (m): m is RegularMessage =>
           m.kind === 'regular' &&
-          m.sender === this.#me &&
-          m.nonce === this.#nonce &&
-          compareKey({ ts: m.ts, ring: m.ring, rank: Rank.Regular }, a.key) < 0,
+          compareKey(keyOfRegular(m), a.key) < 0 &&
+          (last === undefined || compareKey(keyOfRegular(m), last) > 0),
       )
       .sort((x, y) => compareKey(keyOfRegular(x), keyOfRegular(y)))
-    for (const m of own) this.#deliverRegular(m, keyOfRegular(m))
     // Whatever the old topology could not deliver below the join point is given up; what this
     // processor knows of ring history is now the new topology's.
     this.#table.clear()
@@ -1255,8 +1266,16 @@ class MultiringImpl implements Multiring {
     this.#lastTopoTs = a.cc.ts
     this.#topoIdx = v.topo.seq % TOPO_SEQ_SLOTS
     this.#stats.viewsAdopted++
-    this.#install(rings, v.topo, a.key)
-    for (const b of a.buffer) {
+    this.#install(rings, v.topo, a.key, () => {
+      let prev: MessageKey | undefined
+      for (const m of leftovers) {
+        const k = keyOfRegular(m)
+        if (prev !== undefined && compareKey(k, prev) === 0) continue
+        prev = k
+        this.#deliverRegular(m, k)
+      }
+    })
+    for (const b of [...carried, ...a.buffer]) {
       if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
       else this.#receive(b.m, b.lan)
     }
