@@ -1,0 +1,283 @@
+/**
+ * Local totemd clusters for the demo, the bench and the integration test: a temp dir with a
+ * generated corosync.conf per node and a cluster key, daemons on 127.0.0.N started through the
+ * repository's `totemd` bin (tools never import the daemon app; they run it), and their control
+ * sockets. Everything started here is stopped by {@link LocalCluster.destroy}.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createCryptoRandom, KEY_BYTES_DEFAULT, writeKeyFile } from '@totem-ts/crypto'
+import { controlRequest } from '@totem-ts/stack'
+import { LockError, LockErrorCode } from './errors.ts'
+
+/** Options of {@link createLocalCluster}. */
+export interface LocalClusterOptions {
+  /** Node ids; node N listens on 127.0.0.N. @defaultValue [1, 2, 3] */
+  readonly nodes?: readonly number[]
+  /** Authenticate and encrypt (aes256 + sha256) with a generated key. @defaultValue true */
+  readonly crypto?: boolean
+  /** totem.token in ms. @defaultValue 1000 */
+  readonly tokenMs?: number
+  /** The totemd launcher (a .mjs run with this node, or an executable). Found in node_modules by default. */
+  readonly totemd?: string
+}
+
+/** One daemon of a {@link LocalCluster}. */
+export interface LocalNode {
+  readonly id: number
+  readonly proc: ChildProcess
+  readonly exited: Promise<number | null>
+  /** The daemon's own pid (not the launcher's), once it answered. */
+  pid: number | undefined
+}
+
+/** Finds the `totemd` launcher: $TOTEMD, then node_modules up from this file. */
+export function findTotemd(): string {
+  const env = process.env.TOTEMD
+  if (env !== undefined && env !== '') return env
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    for (const rel of [
+      'node_modules/@totem-ts/daemon/bin/totemd.mjs',
+      'node_modules/.bin/totemd',
+    ]) {
+      const p = join(dir, rel)
+      if (existsSync(p)) return p
+    }
+    const up = dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  throw new LockError(
+    LockErrorCode.InvalidArgument,
+    'cannot find totemd (install @totem-ts/daemon or set TOTEMD)',
+  )
+}
+
+function bindable(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4')
+    s.once('error', () => {
+      s.close()
+      resolve(false)
+    })
+    s.bind(port, address, () => s.close(() => resolve(true)))
+  })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A cluster of totemd daemons on this machine. */
+export class LocalCluster {
+  readonly dir: string
+  readonly nodes: readonly number[]
+  readonly keyFile: string
+  readonly running: Map<number, LocalNode> = new Map()
+  readonly crypto: boolean
+  port = 0
+  readonly #o: LocalClusterOptions
+  readonly #totemd: string
+  readonly #logs = new Map<number, WriteStream>()
+
+  constructor(o: LocalClusterOptions = {}) {
+    this.#o = o
+    this.nodes = o.nodes ?? [1, 2, 3]
+    this.crypto = o.crypto ?? true
+    this.#totemd = o.totemd ?? findTotemd()
+    this.dir = mkdtempSync(join(tmpdir(), 'totem-demo-'))
+    this.keyFile = join(this.dir, 'authkey')
+  }
+
+  /** Picks a UDP port free on every node address and writes the key (crypto on). */
+  async init(): Promise<this> {
+    for (let i = 0; i < 50 && this.port === 0; i++) {
+      const port = 20_000 + Math.floor(Math.random() * 40_000)
+      let ok = true
+      for (const n of this.nodes) if (!(await bindable(`127.0.0.${n}`, port))) ok = false
+      if (ok) this.port = port
+    }
+    if (this.port === 0) throw new Error('no free UDP port on 127.0.0.x')
+    if (this.crypto) {
+      const key = new Uint8Array(KEY_BYTES_DEFAULT)
+      createCryptoRandom().fill(key)
+      writeKeyFile(this.keyFile, key)
+    }
+    return this
+  }
+
+  stateDir(id: number): string {
+    return join(this.dir, `node${id}`)
+  }
+  controlSocket(id: number): string {
+    return join(this.stateDir(id), 'totemd.sock')
+  }
+  cpgSocket(id: number): string {
+    return join(this.stateDir(id), 'cpg.sock')
+  }
+  confPath(id: number): string {
+    return join(this.dir, `node${id}.conf`)
+  }
+  logPath(id: number): string {
+    return join(this.dir, `node${id}.log`)
+  }
+
+  /** The generated corosync.conf of node `id`. */
+  conf(id: number): string {
+    const nodes = this.nodes
+      .map((n) => `  node {\n    nodeid: ${n}\n    ring0_addr: 127.0.0.${n}\n  }\n`)
+      .join('')
+    return `system {
+  state_dir: ${this.stateDir(id)}
+}
+totem {
+  version: 2
+  cluster_name: totem-demo
+  transport: udpu
+  token: ${this.#o.tokenMs ?? 1000}
+  token_coefficient: 0
+  crypto_cipher: ${this.crypto ? 'aes256' : 'none'}
+  crypto_hash: ${this.crypto ? 'sha256' : 'none'}
+  keyfile: ${this.keyFile}
+  interface {
+    linknumber: 0
+    mcastport: ${this.port}
+  }
+}
+nodelist {
+${nodes}}
+logging {
+  to_stderr: yes
+}
+`
+  }
+
+  /** Starts node `id` (its stderr goes to `<dir>/node<id>.log`). */
+  start(id: number): LocalNode {
+    mkdirSync(this.stateDir(id), { recursive: true })
+    writeFileSync(this.confPath(id), this.conf(id))
+    const args = ['-c', this.confPath(id), '--nodeid', String(id)]
+    const proc = this.#totemd.endsWith('.mjs')
+      ? spawn(process.execPath, [this.#totemd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(this.#totemd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    let log = this.#logs.get(id)
+    if (log === undefined) {
+      log = createWriteStream(this.logPath(id), { flags: 'a' })
+      this.#logs.set(id, log)
+    }
+    const l = log
+    proc.stderr?.on('data', (b: Buffer) => l.write(b))
+    const n: LocalNode = {
+      id,
+      proc,
+      pid: undefined,
+      exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
+    }
+    this.running.set(id, n)
+    return n
+  }
+
+  async #result(id: number, cmd: string): Promise<Record<string, unknown>> {
+    const r = await controlRequest(this.controlSocket(id), cmd, { timeoutMs: 2000 })
+    if (!r.ok) throw new Error(`${cmd} on node ${id}: ${r.error.code} ${r.error.message}`)
+    return r.result as Record<string, unknown>
+  }
+
+  /** Waits until node `id` answers on its control socket (and notes the daemon's pid). */
+  async ready(id: number, ms = 30_000): Promise<void> {
+    const n = this.running.get(id)
+    const end = Date.now() + ms
+    for (;;) {
+      if (n?.proc.exitCode !== null && n?.proc.exitCode !== undefined)
+        throw new Error(`totemd on node ${id} exited (${n.proc.exitCode}):\n${this.logTail(id)}`)
+      try {
+        const r = (await this.#result(id, 'ping')) as { pid: number }
+        if (n !== undefined) n.pid = r.pid
+        if (existsSync(this.cpgSocket(id))) return
+      } catch {
+        // Not up yet.
+      }
+      if (Date.now() > end)
+        throw new Error(`totemd on node ${id} did not answer in ${ms} ms:\n${this.logTail(id)}`)
+      await sleep(100)
+    }
+  }
+
+  /** Waits until every node of `members` is operational in one ring of exactly those nodes. */
+  async ring(members: readonly number[], ms = 30_000): Promise<string> {
+    const end = Date.now() + ms
+    for (;;) {
+      try {
+        const ids = new Set<string>()
+        let ok = true
+        for (const id of members) {
+          const s = await this.#result(id, 'status')
+          if (s.state !== 'operational' || JSON.stringify(s.members) !== JSON.stringify(members))
+            ok = false
+          ids.add(String(s.ringId))
+        }
+        if (ok && ids.size === 1) return [...ids][0] as string
+      } catch {
+        // A node is busy or restarting.
+      }
+      if (Date.now() > end) throw new Error(`no ring of ${members.join(',')} within ${ms} ms`)
+      await sleep(100)
+    }
+  }
+
+  /** kill -9 of node `id`'s daemon: a crash. */
+  async crash(id: number): Promise<void> {
+    const n = this.running.get(id)
+    if (n?.pid === undefined) throw new Error(`node ${id} is not running`)
+    process.kill(n.pid, 'SIGKILL')
+    await n.exited
+    this.running.delete(id)
+  }
+
+  /** The last lines of node `id`'s log. */
+  logTail(id: number, lines = 20): string {
+    try {
+      return readFileSync(this.logPath(id), 'utf8').split('\n').slice(-lines).join('\n')
+    } catch {
+      return ''
+    }
+  }
+
+  /** Stops every daemon (SIGTERM, then SIGKILL after 3 s) and removes the temp dir. */
+  async destroy(keepDir = false): Promise<void> {
+    const all = [...this.running.values()]
+    for (const n of all) n.proc.kill('SIGTERM')
+    const timeout = sleep(3000).then(() => {
+      for (const n of all) {
+        try {
+          if (n.pid !== undefined) process.kill(n.pid, 'SIGKILL')
+        } catch {
+          // Gone.
+        }
+        n.proc.kill('SIGKILL')
+      }
+    })
+    await Promise.race([Promise.all(all.map((n) => n.exited)), timeout])
+    await Promise.all(all.map((n) => n.exited))
+    this.running.clear()
+    for (const l of this.#logs.values()) l.end()
+    if (!keepDir) rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** Creates and initialises a {@link LocalCluster} (nothing is started yet). */
+export function createLocalCluster(o: LocalClusterOptions = {}): Promise<LocalCluster> {
+  return new LocalCluster(o).init()
+}
