@@ -543,12 +543,6 @@ class MultiringImpl implements Multiring {
     const pre = ls.pre
     ls.pre = []
     for (const m of pre) this.#stamp(ls, m)
-    // Own messages sent on an earlier srp ring and still not seen: send them again (duplicates
-    // are suppressed at delivery by sender, nonce and seq).
-    for (const [seq, own] of ls.inflight) {
-      ls.inflight.delete(seq)
-      this.#requeue(own)
-    }
   }
 
   #stamp(ls: LanState, m: RegularMessage | GvMessage): void {
