@@ -55,6 +55,21 @@ export {
   REGRESSIONS_PATH,
   type Regression,
 } from './regressions.ts'
+export {
+  loadMultiringRegressions,
+  MULTIRING_REGRESSIONS_PATH,
+  type MultiringRegression,
+  regressionOptions,
+} from './multiring-cli.ts'
+export {
+  type MultiringLayout,
+  type MultiringRunOptions,
+  type MultiringRunResult,
+  MultiringShape,
+  multiringLayout,
+  multiringReplayCommand,
+  runMultiringSeed,
+} from './multiring-run.ts'
 export { formatRunLine, formatRunReport } from './report.ts'
 export {
   EVENT_BUDGET_DEFAULT,

@@ -113,6 +113,8 @@ export interface MultiringRunOptions {
   readonly eventBudget?: number
   readonly keepTrace?: boolean
   readonly tailEvents?: number
+  /** LANs whose ordinary nodes send nothing (quiet rings: only gateways' GVs move them). */
+  readonly quietLans?: readonly number[]
   /** Return every live node's internal multiring state (debugging). */
   readonly debug?: boolean
 }
@@ -139,6 +141,8 @@ export interface MultiringRunResult {
     readonly endMs: number
     /** Longest wait, in virtual ms, between a message's send and its delivery at one node. */
     readonly maxLatencyMs: number
+    /** The same, for messages sent after the heal (the topology is whole again). */
+    readonly maxLatencyAfterHealMs: number
   }
   readonly tail: readonly MultiringTraceEvent[]
   readonly trace: readonly MultiringTraceEvent[] | undefined
@@ -188,6 +192,8 @@ class MultiringWorld {
   readonly #pending: Promise<void>[] = []
   counts = { sent: 0, delivered: 0, crashes: 0, gatewayCrashes: 0, topologies: 0, forwards: 0 }
   maxLatencyMs = 0
+  maxLatencyAfterHealMs = 0
+  healAtMs = Number.POSITIVE_INFINITY
   budgetExceeded = false
   readonly #budget: number
 
@@ -388,8 +394,12 @@ class MultiringWorld {
     s.deliveredInConf++
     this.counts.delivered++
     const sentAt = this.#sentAt.get(id)
-    if (sentAt !== undefined && this.queue.nowMs - sentAt > this.maxLatencyMs)
-      this.maxLatencyMs = this.queue.nowMs - sentAt
+    if (sentAt !== undefined) {
+      const lat = this.queue.nowMs - sentAt
+      if (lat > this.maxLatencyMs) this.maxLatencyMs = lat
+      if (sentAt >= this.healAtMs && lat > this.maxLatencyAfterHealMs)
+        this.maxLatencyAfterHealMs = lat
+    }
     const k = (this.#deliverKey ?? '0|0.0').split('|')
     this.#deliverKey = undefined
     this.#emit({
@@ -420,6 +430,7 @@ class MultiringWorld {
   }
 
   markHeal(): void {
+    this.healAtMs = this.queue.nowMs
     this.#emit({ ev: 'heal', t: this.queue.nowMs })
   }
 
@@ -522,7 +533,7 @@ export async function runMultiringSeed(o: MultiringRunOptions): Promise<Multirin
     o.multiring ?? {},
     o.eventBudget ?? 3_000_000,
   )
-  const h = new MultiringHarness(w, profile)
+  const h = new MultiringHarness(w, profile, new Set(o.quietLans ?? []))
   await h.run()
   const check = checkMultiringTrace(w.trace)
   const violations: (Violation | MultiringViolation)[] = []
@@ -561,6 +572,7 @@ export async function runMultiringSeed(o: MultiringRunOptions): Promise<Multirin
       healAtMs: h.healAtMs,
       endMs: w.queue.nowMs,
       maxLatencyMs: w.maxLatencyMs,
+      maxLatencyAfterHealMs: w.maxLatencyAfterHealMs,
     },
     tail: ok ? [] : w.trace.filter((e) => e.ev !== 'mrecv').slice(-tailN),
     trace: o.keepTrace === true ? w.trace : undefined,
@@ -586,10 +598,18 @@ class MultiringHarness {
   healAtMs = 0
   partitions = 0
 
-  constructor(w: MultiringWorld, p: FaultProfile) {
+  readonly #quiet: ReadonlySet<number>
+
+  constructor(w: MultiringWorld, p: FaultProfile, quiet: ReadonlySet<number>) {
     this.#w = w
     this.#p = p
     this.#r = w.random
+    this.#quiet = quiet
+  }
+
+  #isQuiet(n: NodeId): boolean {
+    const lans = this.#w.nodes.get(n)?.lans ?? []
+    return lans.length === 1 && this.#quiet.has(lans[0] as number)
   }
 
   async run(): Promise<void> {
@@ -639,7 +659,7 @@ class MultiringHarness {
     this.#r.fill(nonce)
     let counter = 0
     const tick = (): void => {
-      if (!this.#load) return
+      if (!this.#load || this.#isQuiet(n)) return
       const size = this.#r.intBetween(12, Math.max(12, this.#p.messageBytesMax))
       const payload = new Uint8Array(size)
       payload.set(nonce, 0)
