@@ -46,6 +46,8 @@ Options:
       --bench           instead: measure locks/s with 3 nodes requesting at window 1 and 64
                         (crypto off, like corosync's figures) and write JSON to bench-results/
       --crypto on|off   (with --bench) default off
+      --windows LIST    (with --bench) windows to measure, default 1,64
+      --batch-bytes B   lock requests batched into CPG messages of up to B bytes (default 4096)
   -h, --help            show this help
 
 Exit status: 0 ok, 1 a check failed (replica digests differed, a lock of the dead node was
@@ -77,6 +79,7 @@ class Demo {
   failures: string[] = []
   readonly window: number
   readonly locks: number
+  batchBytes = 4096
 
   constructor(o: DemoOutput, window: number, locks: number) {
     this.o = o
@@ -106,7 +109,7 @@ class Demo {
     this.clients.set(id, c)
     const cluster = this.cluster as LocalCluster
     c.handle = await initialize({ socketPath: cluster.cpgSocket(id) })
-    c.service = await createLockService(c.handle, GROUP)
+    c.service = await createLockService(c.handle, GROUP, { batchBytes: this.batchBytes })
     return c
   }
 
@@ -223,6 +226,7 @@ export async function runDemo(args: readonly string[], o: DemoOutput = stdio): P
   }
   if (v.bench) return runBench(v, o)
   const demo = new Demo(o, v.window, v.locks)
+  demo.batchBytes = v.batchBytes
   let interrupted = false
   const onSignal = (): void => {
     if (interrupted) return
@@ -368,6 +372,8 @@ interface Parsed {
   locks: number
   seconds: number
   crypto: boolean
+  windows: number[]
+  batchBytes: number
 }
 
 function int(v: string | undefined, name: string, def: number, min: number, max: number): number {
@@ -389,6 +395,8 @@ function parse(args: readonly string[]): Parsed {
       locks: { type: 'string' },
       seconds: { type: 'string' },
       crypto: { type: 'string' },
+      windows: { type: 'string' },
+      'batch-bytes': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -406,6 +414,8 @@ function parse(args: readonly string[]): Parsed {
     locks,
     seconds: int(values.seconds, 'seconds', 6, 1, 600),
     crypto: values.crypto === 'on',
+    windows: (values.windows ?? '1,64').split(',').map((w) => int(w.trim(), 'windows', 0, 1, 1024)),
+    batchBytes: int(values['batch-bytes'], 'batch-bytes', 4096, 64, 524_288),
   }
 }
 
@@ -424,12 +434,19 @@ function repoRoot(): string {
 /** `totem-demo --bench`: locks/s with all 3 nodes requesting at window 1 and 64. */
 async function runBench(v: Parsed, o: DemoOutput): Promise<number> {
   const demo = new Demo(o, 1, 1024)
+  demo.batchBytes = v.batchBytes
   const onSignal = (): void => {
     void demo.cleanup(false).finally(() => process.exit(130))
   }
   process.on('SIGINT', onSignal)
   const seconds = v.seconds === 6 ? 8 : v.seconds
-  const results: { window: number; locksPerSec: number; perNode: Record<string, number> }[] = []
+  const results: {
+    window: number
+    locksPerSec: number
+    perNode: Record<string, number>
+    messagesPerSec: number
+    opsPerMessage: number
+  }[] = []
   try {
     const cluster = await createLocalCluster({ crypto: v.crypto })
     demo.cluster = cluster
@@ -438,11 +455,14 @@ async function runBench(v: Parsed, o: DemoOutput): Promise<number> {
     await cluster.ring([1, 2, 3])
     for (const id of cluster.nodes) await demo.connect(id)
     const c1 = demo.clients.get(1) as Client
-    for (const window of [1, 64]) {
+    for (const window of v.windows) {
       for (const c of demo.clients.values())
         if (c.service !== undefined) c.load = startLoad(c.service, { window, locks: 1024 })
       await sleep(1000) // warm-up
       const start = new Map([...demo.clients.values()].map((c) => [c.id, c.load?.granted ?? 0]))
+      const msgs0 = [...demo.clients.values()].map(
+        (c) => c.service?.stats() ?? { messagesSent: 0, opsSent: 0 },
+      )
       const t = performance.now()
       await sleep(seconds * 1000)
       const dt = (performance.now() - t) / 1000
@@ -453,9 +473,25 @@ async function runBench(v: Parsed, o: DemoOutput): Promise<number> {
         perNode[`node${c.id}`] = Math.round(r)
         total += r
       }
+      const msgs1 = [...demo.clients.values()].map(
+        (c) => c.service?.stats() ?? { messagesSent: 0, opsSent: 0 },
+      )
+      let msgs = 0
+      let ops = 0
+      msgs1.forEach((m, i) => {
+        msgs += m.messagesSent - (msgs0[i]?.messagesSent ?? 0)
+        ops += m.opsSent - (msgs0[i]?.opsSent ?? 0)
+      })
       for (const c of demo.clients.values()) await c.load?.stop()
       const r = await demo.check(c1, `bench window ${window}`)
-      results.push({ window, locksPerSec: Math.round(total), perNode })
+      const opsPerMessage = Math.round((ops / Math.max(1, msgs)) * 10) / 10
+      results.push({
+        window,
+        locksPerSec: Math.round(total),
+        perNode,
+        messagesPerSec: Math.round(msgs / dt),
+        opsPerMessage,
+      })
       o.out(
         `window ${String(window).padStart(2)}: ${fmt(total).padStart(8)} locks/s (${Object.entries(
           perNode,
@@ -463,7 +499,7 @@ async function runBench(v: Parsed, o: DemoOutput): Promise<number> {
           .map(([k, x]) => `${k} ${fmt(x)}`)
           .join(
             ', ',
-          )})  corosync 3.1.7: ${window === 1 ? '11,800' : '38,700'}/s  digests ${r?.equal ? 'equal' : 'DIFFER'}\n`,
+          )})  corosync 3.1.7: ${window === 1 ? '11,800' : '38,700'}/s  ${fmt(msgs / dt)} CPG msgs/s, ${opsPerMessage} ops/msg  digests ${r?.equal ? 'equal' : 'DIFFER'}\n`,
       )
     }
     const cpu = cpus()
