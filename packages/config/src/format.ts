@@ -131,6 +131,19 @@ export function formatEffectiveConfig(config: TotemNodeConfig): string {
         ? '1 ring: no redundancy'
         : `${rrp.rings} rings, redundancy ${rrp.mode}${rrp.requested !== rrp.mode ? ` (the file asks for ${rrp.requested})` : ''}`,
   })
+  const rrpOptions = rrp.options as Readonly<Record<string, number | undefined>>
+  for (const [key, field] of [
+    ['rrp_problem_count_threshold', 'problemCountThreshold'],
+    ['rrp_problem_count_mcast_threshold', 'problemCountMcastThreshold'],
+    ['rrp_problem_count_timeout', 'problemCountTimeoutMs'],
+    ['rrp_token_expired_timeout', 'tokenExpiredTimeoutMs'],
+    ['rrp_autorecovery_check_timeout', 'autorecoveryCheckTimeoutMs'],
+  ] as const) {
+    const set = rrpOptions[field]
+    const effective = (rrp.resolved as Readonly<Record<string, unknown>> | undefined)?.[field]
+    if (set !== undefined) t.push({ key, value: String(set), explicit: true })
+    else if (effective !== undefined) t.push({ key, value: String(effective), explicit: false })
+  }
   const srp = config.srp as Readonly<Record<string, number | boolean | undefined>>
   const resolved = config.srpResolved as unknown as Readonly<Record<string, number | boolean>>
   for (const [key, field, resolvedField] of SRP_ROWS) {

@@ -7,6 +7,7 @@ import {
   type NodeId,
   nodeId,
 } from '@totem-ts/common'
+import { type RrpOptions, resolveRrpOptions } from '@totem-ts/rrp'
 import { resolveSrpOptions, type SrpConfig, type SrpOptions } from '@totem-ts/srp'
 import { canonicalAddress, classifyAddress, nodeIdFromIPv4 } from './address.ts'
 import { Diagnostics } from './diagnostics.ts'
@@ -110,6 +111,7 @@ interface TotemPart {
   readonly downcheckMs: number
   readonly crypto: CryptoConfig
   readonly rrpMode?: { readonly key: 'rrp_mode' | 'link_mode'; readonly value: string }
+  readonly rrpOptions: RrpOptions
   readonly srp: SrpOptions
   readonly srpOk: boolean
   /** Port per link number from `interface` blocks. */
@@ -232,6 +234,12 @@ function readTotem(v: SectionView): TotemPart {
     }
   } else if (rrp !== undefined) rrpMode = { key: 'rrp_mode', value: rrp }
 
+  const rrpOptions: { -readonly [K in RrpKey]?: number } = {}
+  for (const [key, field, range] of RRP_KEYS) {
+    const n = v.int(key, range)
+    if (n !== undefined) rrpOptions[field] = n
+  }
+
   let srpOk = true
   const srp: { -readonly [K in NumericSrpKey]?: number } = {}
   for (const [key, field, range] of SRP_KEYS) {
@@ -280,6 +288,7 @@ function readTotem(v: SectionView): TotemPart {
     clearNodeHighBit,
     downcheckMs,
     crypto,
+    rrpOptions,
     srp,
     srpOk,
     ports,
@@ -722,17 +731,69 @@ function resolveSrp(
   }
 }
 
+type RrpKey =
+  | 'problemCountThreshold'
+  | 'problemCountMcastThreshold'
+  | 'problemCountTimeoutMs'
+  | 'tokenExpiredTimeoutMs'
+  | 'autorecoveryCheckTimeoutMs'
+
+/** corosync 2's `rrp_*` keys → `@totem-ts/rrp` options, with corosync's ranges. */
+const RRP_KEYS: readonly (readonly [string, RrpKey, IntRange])[] = [
+  ['rrp_problem_count_threshold', 'problemCountThreshold', { min: 2, max: 1000 }],
+  ['rrp_problem_count_mcast_threshold', 'problemCountMcastThreshold', { min: 2, max: 100_000 }],
+  ['rrp_problem_count_timeout', 'problemCountTimeoutMs', { min: 30, max: 3_600_000 }],
+  ['rrp_token_expired_timeout', 'tokenExpiredTimeoutMs', { min: 30, max: 3_600_000 }],
+  ['rrp_autorecovery_check_timeout', 'autorecoveryCheckTimeoutMs', { min: 30, max: 3_600_000 }],
+]
+
+/** Checks the rrp tunables with the rrp layer itself; a rejection blames the key that set them. */
+function resolveRrp(
+  d: Diagnostics,
+  totem: SectionView,
+  rrp: RrpConfig,
+  srp: Readonly<SrpConfig>,
+): RrpConfig {
+  if (rrp.mode === 'none') return rrp
+  try {
+    const resolved = resolveRrpOptions({
+      ...rrp.options,
+      mode: rrp.mode,
+      tokenRetransmitTimeoutMs: srp.tokenRetransmitTimeoutMs,
+    })
+    return { ...rrp, resolved }
+  } catch (e) {
+    if (!isTotemError(e) || e.code !== 'ERR_RRP_BAD_OPTION') throw e
+    const option = String(e.details['option'])
+    const key = RRP_KEYS.find(([, f]) => f === option)?.[0]
+    const line = (key === undefined ? undefined : totem.lineOf(key)) ?? totem.line
+    d.error(
+      'ERR_CONFIG_VALUE',
+      line,
+      key === undefined ? 'totem' : `totem.${key}`,
+      `rejected by the rrp layer: ${e.message}`,
+      {
+        expected: 'values @totem-ts/rrp accepts (see its RrpOptions)',
+      },
+    )
+    return rrp
+  }
+}
+
 function rrpFrom(d: Diagnostics, totem: TotemPart, rings: number, totemLine: number): RrpConfig {
   const req = totem.rrpMode
+  const options = Object.freeze({ ...totem.rrpOptions })
   if (rings <= 1) {
     return {
+      options,
       mode: 'none',
       rings: Math.max(rings, 1),
       source: req?.key ?? 'default',
       requested: req?.value ?? 'none',
     }
   }
-  if (req === undefined) return { mode: 'passive', rings, source: 'default', requested: 'passive' }
+  if (req === undefined)
+    return { options, mode: 'passive', rings, source: 'default', requested: 'passive' }
   let mode: RrpMode = req.value === 'active' ? 'active' : 'passive'
   if (req.value === 'none') {
     d.warn(
@@ -750,7 +811,7 @@ function rrpFrom(d: Diagnostics, totem: TotemPart, rings: number, totemLine: num
     )
     mode = 'passive'
   }
-  return { mode, rings, source: req.key, requested: req.value }
+  return { options, mode, rings, source: req.key, requested: req.value }
 }
 
 function check(
@@ -854,11 +915,12 @@ function check(
       )
     }
   }
-  const rrp = rrpFrom(diag, totem, rings, tv.lineOf(totem.rrpMode?.key ?? '') ?? tv.line)
+  let rrp = rrpFrom(diag, totem, rings, tv.lineOf(totem.rrpMode?.key ?? '') ?? tv.line)
 
   let srpResolved: Readonly<SrpConfig> | undefined
   if (totem.srpOk && nodes.length > 0 && checkSrpRules(diag, tv, totem.srp, nodes.length)) {
     srpResolved = resolveSrp(diag, tv, totem.srp, nodes.length)
+    if (srpResolved !== undefined) rrp = resolveRrp(diag, tv, rrp, srpResolved)
   }
   diag.sort()
   if (diag.failed || srpResolved === undefined) return { diag }

@@ -1,4 +1,5 @@
 import type { NodeId } from '@totem-ts/common'
+import type { RrpConfig as RrpLayerConfig, RrpOptions } from '@totem-ts/rrp'
 import type { SrpConfig, SrpOptions } from '@totem-ts/srp'
 import type { ConfigWarning } from './errors.ts'
 
@@ -76,6 +77,19 @@ export type RrpMode = 'none' | 'active' | 'passive'
 
 /** Redundancy over several rings/links (`@totem-ts/rrp`). */
 export interface RrpConfig {
+  /**
+   * The `rrp_*` tuning keys the file sets (only those), as `@totem-ts/rrp` option names:
+   * `rrp_problem_count_threshold` → `problemCountThreshold`, `…_mcast_threshold` →
+   * `problemCountMcastThreshold`, `rrp_problem_count_timeout` → `problemCountTimeoutMs`,
+   * `rrp_token_expired_timeout` → `tokenExpiredTimeoutMs`, `rrp_autorecovery_check_timeout` →
+   * `autorecoveryCheckTimeoutMs`.
+   */
+  readonly options: RrpOptions
+  /**
+   * With several rings: `resolveRrpOptions` of them, with the mode and the effective
+   * `token_retransmit` (what the stack runs). Absent with one ring.
+   */
+  readonly resolved?: Readonly<RrpLayerConfig>
   /** Effective mode: `none` with one ring; `active` or `passive` with several. */
   readonly mode: RrpMode
   /** Number of rings/links: how many `ringN_addr` every node has. */

@@ -23,7 +23,6 @@ const s = (path: string, mapsTo: string): ConfigKeyInfo => ({ path, status: 'sup
 const i = (path: string, mapsTo: string): ConfigKeyInfo => ({ path, status: 'ignored', mapsTo })
 
 const KNET = 'knet tuning: totem-ts runs its own UDP transport'
-const RRP2 = 'corosync 2 RRP fault-detection tuning: @totem-ts/rrp has its own'
 
 /** The mapping table (README § Mapping). */
 export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
@@ -67,11 +66,11 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   i('totem.crypto_model', 'nss/openssl choice: totem-ts has one AEAD'),
   i('totem.crypto_type', 'obsolete alias of crypto_cipher (corosync 2)'),
   i('totem.key', 'inline key: use keyfile'),
-  i('totem.rrp_problem_count_timeout', RRP2),
-  i('totem.rrp_problem_count_threshold', RRP2),
-  i('totem.rrp_problem_count_mcast_threshold', RRP2),
-  i('totem.rrp_token_expired_timeout', RRP2),
-  i('totem.rrp_autorecovery_check_timeout', RRP2),
+  s('totem.rrp_problem_count_timeout', 'rrp.options.problemCountTimeoutMs'),
+  s('totem.rrp_problem_count_threshold', 'rrp.options.problemCountThreshold'),
+  s('totem.rrp_problem_count_mcast_threshold', 'rrp.options.problemCountMcastThreshold'),
+  s('totem.rrp_token_expired_timeout', 'rrp.options.tokenExpiredTimeoutMs'),
+  s('totem.rrp_autorecovery_check_timeout', 'rrp.options.autorecoveryCheckTimeoutMs'),
   i('totem.knet_pmtud_interval', KNET),
   i('totem.knet_mtu', KNET),
   i('totem.knet_compression_model', KNET),

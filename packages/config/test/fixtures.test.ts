@@ -66,7 +66,13 @@ describe('real-world configurations parse unchanged', () => {
       source: 'secauth',
     })
     expect(c.transport).toMatchObject({ requested: 'knet', ipVersion: 'ipv4-6' })
-    expect(c.rrp).toEqual({ mode: 'none', rings: 1, source: 'link_mode', requested: 'passive' })
+    expect(c.rrp).toEqual({
+      mode: 'none',
+      rings: 1,
+      source: 'link_mode',
+      requested: 'passive',
+      options: {},
+    })
     expect(c.nodes.map((n) => n.name)).toEqual(['pve1', 'pve2', 'pve3'])
     expect(c.srpResolved).toEqual(resolveSrpOptions({}, 3))
     expect(c.srpResolved.tokenTimeoutMs).toBe(3650)
@@ -83,7 +89,19 @@ describe('real-world configurations parse unchanged', () => {
       ['WARN_CONFIG_IGNORED', 63, 'quorum'],
     ])
     const c = r.config
-    expect(c.rrp).toEqual({ mode: 'passive', rings: 2, source: 'rrp_mode', requested: 'passive' })
+    expect(c.rrp).toMatchObject({
+      mode: 'passive',
+      rings: 2,
+      source: 'rrp_mode',
+      requested: 'passive',
+    })
+    // The rrp layer's defaults, derived from the effective token_retransmit as corosync 2's were.
+    expect(c.rrp.resolved).toMatchObject({
+      mode: 'passive',
+      tokenExpiredTimeoutMs: Math.round(c.srpResolved.tokenRetransmitTimeoutMs),
+      problemCountThreshold: 10,
+      autorecoveryCheckTimeoutMs: 1000,
+    })
     expect(c.transport.ports).toEqual([5405, 5407])
     expect(c.crypto.enabled).toBe(false)
     // 192.168.1.11 = 0xc0a8010b, high bit cleared (clear_node_high_bit: yes).

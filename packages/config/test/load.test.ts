@@ -431,6 +431,40 @@ describe('transport, crypto and redundancy', () => {
     expect(r.config.transport.ports).toEqual([5405, 5406])
   })
 
+  it('maps the rrp_* keys onto @totem-ts/rrp options, checked by the rrp layer', () => {
+    const r = loadConfig(
+      twoRings(
+        '\trrp_mode: active\n\trrp_problem_count_threshold: 4\n\trrp_problem_count_mcast_threshold: 50\n' +
+          '\trrp_problem_count_timeout: 1500\n\trrp_token_expired_timeout: 300\n\trrp_autorecovery_check_timeout: 700\n',
+      ),
+    )
+    expect(r.warnings).toEqual([])
+    expect(r.config.rrp.options).toEqual({
+      problemCountThreshold: 4,
+      problemCountMcastThreshold: 50,
+      problemCountTimeoutMs: 1500,
+      tokenExpiredTimeoutMs: 300,
+      autorecoveryCheckTimeoutMs: 700,
+    })
+    expect(r.config.rrp.resolved).toMatchObject({
+      mode: 'active',
+      problemCountThreshold: 4,
+      tokenExpiredTimeoutMs: 300,
+      heartbeatIntervalMs: 100,
+    })
+    // Out of corosync's range, and against the rrp layer's cross-field rule (leak vs expiry).
+    expect(errs(twoRings('\trrp_problem_count_threshold: 1\n'))).toEqual([
+      ['ERR_CONFIG_VALUE', 4, 'totem.rrp_problem_count_threshold'],
+    ])
+    expect(
+      errs(twoRings('\trrp_token_expired_timeout: 1000\n\trrp_problem_count_timeout: 1500\n')),
+    ).toEqual([['ERR_CONFIG_VALUE', 5, 'totem.rrp_problem_count_timeout']])
+    // One ring: accepted, nothing to resolve.
+    expect(
+      loadConfig(conf(2, '\trrp_problem_count_threshold: 5\n')).config.rrp.resolved,
+    ).toBeUndefined()
+  })
+
   it('takes ports from interface blocks by ringnumber or linknumber', () => {
     const r = loadConfig(
       twoRings(

@@ -9,9 +9,11 @@
  *  4  u32 sender node id          8  u32 sender epoch (random per incarnation)
  * 12  u32 seq (duplicate filter; the same in every copy of one datagram; 0 in heartbeats)
  * 16  u32 netSeq (per network: the mcast stream for kinds 0 and 2, the stream to this receiver for kind 1)
- * heartbeat body:
+ * heartbeat body (12 bytes):
  * 20  u32 reenableGen   24  u16 faulty mask (networks the sender reports faulty)
- * 26  u8 ringNo (network it was sent on)   27  u8 networks (how many the sender has)   28… padding
+ * 26  u8 ringNo (network it was sent on)   27  u8 networks (how many the sender has)
+ * 28  u16 standby mask (of its faulty networks, those whose probes are clean right now)
+ * 30  u16 reserved (0)   32… padding
  * ```
  */
 import { RrpError, RrpErrorCode } from './errors.ts'
@@ -21,7 +23,7 @@ export const RRP_VERSION = 1
 /** Bytes RRP puts in front of every datagram: `mtuBytes` is the inner MTU minus this. */
 export const RRP_HEADER_BYTES = 20
 /** Heartbeat body after the header. */
-export const RRP_HEARTBEAT_BODY_BYTES = 8
+export const RRP_HEARTBEAT_BODY_BYTES = 12
 
 export const FrameKind = { Mcast: 0, Unicast: 1, Heartbeat: 2 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
@@ -37,6 +39,7 @@ export interface FrameHeader {
 export interface HeartbeatBody {
   reenableGen: number
   faultyMask: number
+  standbyMask: number
   ringNo: number
   networks: number
 }
@@ -79,6 +82,8 @@ export function writeHeartbeat(out: Uint8Array, b: HeartbeatBody): void {
   v.setUint16(RRP_HEADER_BYTES + 4, b.faultyMask)
   v.setUint8(RRP_HEADER_BYTES + 6, b.ringNo)
   v.setUint8(RRP_HEADER_BYTES + 7, b.networks)
+  v.setUint16(RRP_HEADER_BYTES + 8, b.standbyMask)
+  v.setUint16(RRP_HEADER_BYTES + 10, 0)
 }
 
 export function readHeartbeat(bytes: Uint8Array, out: HeartbeatBody): void {
@@ -91,6 +96,7 @@ export function readHeartbeat(bytes: Uint8Array, out: HeartbeatBody): void {
   out.faultyMask = v.getUint16(RRP_HEADER_BYTES + 4)
   out.ringNo = v.getUint8(RRP_HEADER_BYTES + 6)
   out.networks = v.getUint8(RRP_HEADER_BYTES + 7)
+  out.standbyMask = v.getUint16(RRP_HEADER_BYTES + 8)
 }
 
 /** Serial-number difference a − b of two u32s, as an int32 (RFC 1982 style). */

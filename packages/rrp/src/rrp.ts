@@ -79,6 +79,7 @@ const GAP_MAX = 4096
 
 interface Stream {
   next: number | undefined
+  lastMs: number
   /** Losses counted and not yet refunded by a late arrival. */
   pending: number
 }
@@ -90,6 +91,7 @@ interface PeerNet {
   lastRxMs: number
   heardInExpiry: boolean
   lostInCheck: number
+  lostInExpiry: number
   probesInCheck: number
 }
 
@@ -101,6 +103,7 @@ interface Peer {
   heardAnyInExpiry: boolean
   reportGen: number
   reportMask: number
+  reportStandby: number
   hasReport: boolean
 }
 
@@ -108,7 +111,11 @@ interface Net {
   readonly ringNo: number
   readonly transport: Transport
   localFaulty: boolean
+  /** Locally faulty, yet every live member was heard on it in the last expiry period, nothing lost. */
+  standbyLocal: boolean
   inUse: boolean
+  /** Agreed: out of use, but standby wherever it is judged faulty. */
+  standby: boolean
   mcastSeq: number
   readonly ucastSeq: Map<number, number>
   cleanChecks: number
@@ -119,7 +126,7 @@ interface Net {
   readonly stats: RrpNetworkStats
 }
 
-const newStream = (): Stream => ({ next: undefined, pending: 0 })
+const newStream = (): Stream => ({ next: undefined, lastMs: 0, pending: 0 })
 
 class RrpTransport implements Rrp {
   readonly config: RrpConfig
@@ -148,7 +155,13 @@ class RrpTransport implements Rrp {
   #expiryTimer: Timer | undefined
   #checkTimer: Timer | undefined
   readonly #hdr: FrameHeader = { kind: 0, sender: 0, epoch: 0, seq: 0, netSeq: 0 }
-  readonly #hb: HeartbeatBody = { reenableGen: 0, faultyMask: 0, ringNo: 0, networks: 0 }
+  readonly #hb: HeartbeatBody = {
+    reenableGen: 0,
+    faultyMask: 0,
+    standbyMask: 0,
+    ringNo: 0,
+    networks: 0,
+  }
   readonly #stats: RrpStats
 
   constructor(transports: readonly Transport[], o: CreateRrpOptions, runtime: Runtime) {
@@ -179,7 +192,9 @@ class RrpTransport implements Rrp {
       ringNo,
       transport,
       localFaulty: false,
+      standbyLocal: false,
       inUse: true,
+      standby: false,
       mcastSeq: 0,
       ucastSeq: new Map(),
       cleanChecks: 0,
@@ -262,8 +277,18 @@ class RrpTransport implements Rrp {
     }
     this.#seq = (this.#seq + 1) >>> 0
     const mcast = to === 'all'
-    const use = this.#usable()
-    if (this.config.mode === 'active' || this.#allFaulty) {
+    const inUse = this.#nets.filter((n) => n.inUse)
+    let use = inUse
+    if (inUse.length < 2) {
+      // Fewer than two networks in use: every datagram also goes on the standbys (out of use, but
+      // probing clean), so that losing the last network in use costs no membership. With no
+      // network in use and no standby, on every network (in both modes) rather than on none
+      // (corosync 2901ecea: a node that sends nothing never even sees its own joins) or on ring 0
+      // only (a one-way fault there would cut someone off).
+      use = inUse.concat(this.#nets.filter((n) => n.standby))
+      if (use.length === 0) use = this.#nets
+    }
+    if (this.config.mode === 'active' || inUse.length < 2) {
       let errors = 0
       for (const [i, n] of use.entries()) {
         const r = this.#sendOn(n, to, bytes, i === 0)
@@ -321,16 +346,19 @@ class RrpTransport implements Rrp {
       for (const p of this.#peers.values())
         if (this.#reportCounts(p) && (p.reportMask & (1 << n.ringNo)) !== 0) reportedBy.push(p.id)
       reportedBy.sort((a, b) => a - b)
-      const state: RrpNetworkState = !n.inUse
-        ? 'faulty'
-        : score >= t / 2 || n.localFaulty
-          ? 'suspect'
-          : 'ok'
+      const state: RrpNetworkState = n.standby
+        ? 'recovering'
+        : !n.inUse
+          ? 'faulty'
+          : score >= t / 2 || n.localFaulty
+            ? 'suspect'
+            : 'ok'
       const inner = n.transport.stats()
       return {
         ...n.stats,
         state,
         inUse: n.inUse,
+        standby: n.standby,
         localFaulty: n.localFaulty,
         reportedFaultyBy: reportedBy,
         problemCount: Math.round(score * 100) / 100,
@@ -343,14 +371,6 @@ class RrpTransport implements Rrp {
   }
 
   // ---- sending ---------------------------------------------------------------------------
-
-  #usable(): Net[] {
-    const use = this.#nets.filter((n) => n.inUse)
-    // Every network judged faulty: send on all of them (in both modes) rather than on none
-    // (corosync 2901ecea: a node that sends nothing never even sees its own joins) or on ring 0
-    // only (a one-way fault on ring 0 would then cut someone off).
-    return use.length > 0 ? use : this.#nets
-  }
 
   /**
    * Sends one copy on `n`. With `count`, the datagrams the network put out for it (one per
@@ -393,7 +413,11 @@ class RrpTransport implements Rrp {
   #heartbeat(): void {
     if (this.#state !== 'running') return
     let mask = 0
-    for (const n of this.#nets) if (n.localFaulty) mask |= 1 << n.ringNo
+    let standbyMask = 0
+    for (const n of this.#nets) {
+      if (n.localFaulty) mask |= 1 << n.ringNo
+      if (n.standbyLocal) standbyMask |= 1 << n.ringNo
+    }
     for (const n of this.#nets) {
       // Out of use: a probe, padded to the network's MTU, so a network comes back only when it
       // carries what the data needs (full-size datagrams, to everyone, both ways).
@@ -412,6 +436,7 @@ class RrpTransport implements Rrp {
       const b = this.#hb
       b.reenableGen = this.#gen
       b.faultyMask = mask
+      b.standbyMask = standbyMask
       b.ringNo = n.ringNo
       b.networks = this.#nets.length
       writeHeartbeat(frame, b)
@@ -459,16 +484,16 @@ class RrpTransport implements Rrp {
           this.#drop(n, RrpErrorCode.BadField)
           return
         }
-        this.#account(p, n, pn, pn.mcast, h.netSeq)
+        this.#account(p, n, pn, pn.mcast, h.netSeq, now)
         this.#stats.heartbeatsRx++
         if (bytes.length > RRP_HEADER_BYTES + RRP_HEARTBEAT_BODY_BYTES) {
           pn.probesInCheck++
           n.stats.probesRx++
         }
-        this.#onReport(p, b.reenableGen, b.faultyMask)
+        this.#onReport(p, b.reenableGen, b.faultyMask, b.standbyMask)
         return
       }
-      this.#account(p, n, pn, h.kind === FrameKind.Mcast ? pn.mcast : pn.ucast, h.netSeq)
+      this.#account(p, n, pn, h.kind === FrameKind.Mcast ? pn.mcast : pn.ucast, h.netSeq, now)
     } else if (h.kind === FrameKind.Heartbeat) return
     if (!this.#dedup.accept(h.sender, h.epoch, h.seq)) {
       this.#stats.duplicatesDropped++
@@ -500,12 +525,14 @@ class RrpTransport implements Rrp {
         lastRxMs: 0,
         heardInExpiry: false,
         lostInCheck: 0,
+        lostInExpiry: 0,
         probesInCheck: 0,
       })),
       lastRxAnyMs: 0,
       heardAnyInExpiry: false,
       reportGen: 0,
       reportMask: 0,
+      reportStandby: 0,
       hasReport: false,
     }
   }
@@ -523,8 +550,13 @@ class RrpTransport implements Rrp {
   }
 
   /** Loss measurement on one (peer, network, stream): gaps fill the bucket, arrivals drain it. */
-  #account(p: Peer, n: Net, pn: PeerNet, s: Stream, netSeq: number): void {
-    if (s.next === undefined) {
+  #account(p: Peer, n: Net, pn: PeerNet, s: Stream, netSeq: number, now: number): void {
+    // After a silence of the stream the gap is not counted as loss again: the silence was (one
+    // count per expiry period), and a network that comes back must not be marked faulty for it.
+    const resync = now - s.lastMs > this.config.tokenExpiredTimeoutMs
+    s.lastMs = now
+    if (s.next === undefined || resync) {
+      s.pending = 0
       s.next = (netSeq + 1) >>> 0
       return
     }
@@ -536,6 +568,7 @@ class RrpTransport implements Rrp {
       s.next = (netSeq + 1) >>> 0
       s.pending += d
       pn.lostInCheck += d
+      pn.lostInExpiry += d
       n.stats.lost += d
       this.#problem(p, n, pn, d * this.#wLoss, `${d} datagrams lost`)
     } else if (d < 0 && d > -GAP_MAX) {
@@ -565,13 +598,14 @@ class RrpTransport implements Rrp {
     }
   }
 
-  #onReport(p: Peer, gen: number, mask: number): void {
+  #onReport(p: Peer, gen: number, mask: number, standby: number): void {
     const d = seqDiff(gen, this.#gen)
     if (d > 0) this.#adoptGen(gen, `by node ${p.id}`)
     else if (d < 0) return // an old report: made before a re-enable it has not seen yet
-    const changed = !p.hasReport || p.reportMask !== mask
+    const changed = !p.hasReport || p.reportMask !== mask || p.reportStandby !== standby
     p.reportGen = gen
     p.reportMask = mask
+    p.reportStandby = standby
     p.hasReport = true
     if (changed && this.#members.has(p.id)) this.#recomputeInUse()
   }
@@ -581,6 +615,7 @@ class RrpTransport implements Rrp {
   #markFaulty(n: Net, why: string): void {
     const now = this.#rt.clock.nowMs()
     n.localFaulty = true
+    n.standbyLocal = false
     n.faultyAtMs = now
     n.lastChangeMs = now
     n.cleanChecks = 0
@@ -603,6 +638,7 @@ class RrpTransport implements Rrp {
   #recover(n: Net, why: string): void {
     const now = this.#rt.clock.nowMs()
     n.localFaulty = false
+    n.standbyLocal = false
     n.recoveredAtMs = now
     n.lastChangeMs = now
     n.cleanChecks = 0
@@ -624,6 +660,7 @@ class RrpTransport implements Rrp {
     this.#stats.reenables++
     for (const n of this.#nets) {
       n.localFaulty = false
+      n.standbyLocal = false
       n.cleanChecks = 0
       n.checksRequired = this.config.recoveryChecks
       n.lastChangeMs = now
@@ -658,10 +695,24 @@ class RrpTransport implements Rrp {
   #recomputeInUse(): void {
     const now = this.#rt.clock.nowMs()
     let reported = 0
-    for (const p of this.#peers.values()) if (this.#reportCounts(p)) reported |= p.reportMask
+    let notStandby = 0
+    for (const p of this.#peers.values()) {
+      if (!this.#reportCounts(p)) continue
+      reported |= p.reportMask
+      notStandby |= p.reportMask & ~p.reportStandby
+    }
     let any = false
     for (const n of this.#nets) {
-      const inUse = !n.localFaulty && (reported & (1 << n.ringNo)) === 0
+      const bit = 1 << n.ringNo
+      const inUse = !n.localFaulty && (reported & bit) === 0
+      const standby = !inUse && (!n.localFaulty || n.standbyLocal) && (notStandby & bit) === 0
+      if (standby !== n.standby) {
+        n.standby = standby
+        if (this.#log.isEnabled('debug'))
+          this.#log.debug(
+            `ring ${n.ringNo} ${standby ? 'is a standby (probes clean): carries copies while fewer than two rings are in use' : 'is no standby'}`,
+          )
+      }
       if (inUse !== n.inUse) {
         n.inUse = inUse
         n.lastChangeMs = now
@@ -677,7 +728,7 @@ class RrpTransport implements Rrp {
         }
         this.#emit({ type: inUse ? 'in-use' : 'out-of-use', ringNo: n.ringNo, atMs: now })
       }
-      any ||= inUse
+      any ||= inUse || standby
     }
     const all = !any
     if (all !== this.#allFaulty) {
@@ -708,8 +759,25 @@ class RrpTransport implements Rrp {
     const now = this.#rt.clock.nowMs()
     const leak = (now - this.#lastLeakMs) / this.config.problemCountTimeoutMs
     this.#lastLeakMs = now
+    // Standby: a faulty network on which every live member was heard, with nothing lost, during
+    // the period that just ended.
+    for (const n of this.#nets) {
+      if (!n.localFaulty) continue
+      let live = 0
+      let clean = true
+      for (const p of this.#peers.values()) {
+        if (!this.#members.has(p.id) || !p.heardAnyInExpiry) continue
+        live++
+        const pn = p.nets[n.ringNo] as PeerNet
+        if (!pn.heardInExpiry || pn.lostInExpiry > 0) clean = false
+      }
+      n.standbyLocal = clean && live > 0
+    }
     for (const p of this.#peers.values()) {
-      for (const pn of p.nets) pn.score = Math.max(0, pn.score - leak)
+      for (const pn of p.nets) {
+        pn.score = Math.max(0, pn.score - leak)
+        pn.lostInExpiry = 0
+      }
       if (this.#members.has(p.id) && p.heardAnyInExpiry) {
         for (const n of this.#nets) {
           const pn = p.nets[n.ringNo] as PeerNet

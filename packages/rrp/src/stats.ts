@@ -4,9 +4,11 @@ import type { RrpMode } from './options.ts'
 /**
  * What `totem-cfgtool -s` prints for a network: `ok` (in use, no problem), `suspect` (in use, but
  * problem counts at half the threshold or more, or faulty here and not yet out of use), `faulty`
- * (out of use: this node or a live member judges it faulty).
+ * (out of use: this node or a live member judges it faulty), `recovering` (out of use, but every
+ * node that judged it faulty sees clean probes right now: a standby that carries copies of every
+ * datagram while fewer than two networks are in use).
  */
-export type RrpNetworkState = 'ok' | 'suspect' | 'faulty'
+export type RrpNetworkState = 'ok' | 'suspect' | 'recovering' | 'faulty'
 
 /** Counters and state of one network. */
 export interface RrpNetworkStats {
@@ -14,6 +16,8 @@ export interface RrpNetworkStats {
   state: RrpNetworkState
   /** Agreed: carries data (no live member reports it faulty). */
   inUse: boolean
+  /** Agreed standby: out of use but probing clean everywhere (see `recovering`). */
+  standby: boolean
   /** This node's own verdict. */
   localFaulty: boolean
   /** Live members whose heartbeats report this network faulty, ascending. */
@@ -87,6 +91,7 @@ export function createNetworkStats(ringNo: number): RrpNetworkStats {
     ringNo,
     state: 'ok',
     inUse: true,
+    standby: false,
     localFaulty: false,
     reportedFaultyBy: [],
     problemCount: 0,

@@ -26,13 +26,25 @@ describe('frame', () => {
   it('round-trips a header and a heartbeat body', () => {
     const b = new Uint8Array(40)
     writeHeader(b, { kind: 2, sender: 0xffff_fffe, epoch: 7, seq: 0xffff_ffff, netSeq: 3 })
-    writeHeartbeat(b, { reenableGen: 9, faultyMask: 0b101, ringNo: 2, networks: 3 })
+    writeHeartbeat(b, { reenableGen: 9, faultyMask: 0b101, ringNo: 2, networks: 3, standbyMask: 4 })
     const h: FrameHeader = { kind: 0, sender: 0, epoch: 0, seq: 0, netSeq: 0 }
-    const hb: HeartbeatBody = { reenableGen: 0, faultyMask: 0, ringNo: 0, networks: 0 }
+    const hb: HeartbeatBody = {
+      reenableGen: 0,
+      faultyMask: 0,
+      ringNo: 0,
+      networks: 0,
+      standbyMask: 0,
+    }
     readHeader(b, h)
     readHeartbeat(b, hb)
     expect(h).toEqual({ kind: 2, sender: 0xffff_fffe, epoch: 7, seq: 0xffff_ffff, netSeq: 3 })
-    expect(hb).toEqual({ reenableGen: 9, faultyMask: 0b101, ringNo: 2, networks: 3 })
+    expect(hb).toEqual({
+      reenableGen: 9,
+      faultyMask: 0b101,
+      ringNo: 2,
+      networks: 3,
+      standbyMask: 4,
+    })
   })
 
   it('rejects what is not an RRP frame with a typed error', () => {
@@ -58,7 +70,9 @@ describe('frame', () => {
     z.fill(0, 4, 8)
     expect(codeOf(() => readHeader(z, h))).toBe('ERR_RRP_BAD_FIELD')
     expect(
-      codeOf(() => readHeartbeat(b, { reenableGen: 0, faultyMask: 0, ringNo: 0, networks: 0 })),
+      codeOf(() =>
+        readHeartbeat(b, { reenableGen: 0, faultyMask: 0, ringNo: 0, networks: 0, standbyMask: 0 }),
+      ),
     ).toBe('ERR_RRP_BAD_FIELD')
     // Random bytes: only typed errors, never anything else.
     let x = 12345

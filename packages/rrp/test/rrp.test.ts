@@ -223,7 +223,7 @@ describe('hostile input', () => {
     const h = w.nets[0]?.handlers.get(2)
     h?.(new Uint8Array(5), 0)
     h?.(new Uint8Array(RRP_HEADER_BYTES + 4), 0)
-    const fake = new Uint8Array(RRP_HEADER_BYTES + 8)
+    const fake = new Uint8Array(RRP_HEADER_BYTES + 12)
     fake.set([0x52, 0x52, 1, 2, 0, 0, 0, 9])
     fake[26] = 1 // a heartbeat claiming network 1, received on network 0
     fake[27] = 2

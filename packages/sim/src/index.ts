@@ -27,6 +27,21 @@ export {
   type ScheduledEvent,
 } from './event-queue.ts'
 export {
+  loadMultiringRegressions,
+  MULTIRING_REGRESSIONS_PATH,
+  type MultiringRegression,
+  regressionOptions,
+} from './multiring-cli.ts'
+export {
+  type MultiringLayout,
+  type MultiringRunOptions,
+  type MultiringRunResult,
+  MultiringShape,
+  multiringLayout,
+  multiringReplayCommand,
+  runMultiringSeed,
+} from './multiring-run.ts'
+export {
   type ClogDirection,
   createSimNetwork,
   type LinkFaults,
@@ -55,22 +70,18 @@ export {
   REGRESSIONS_PATH,
   type Regression,
 } from './regressions.ts'
-export {
-  loadMultiringRegressions,
-  MULTIRING_REGRESSIONS_PATH,
-  type MultiringRegression,
-  regressionOptions,
-} from './multiring-cli.ts'
-export {
-  type MultiringLayout,
-  type MultiringRunOptions,
-  type MultiringRunResult,
-  MultiringShape,
-  multiringLayout,
-  multiringReplayCommand,
-  runMultiringSeed,
-} from './multiring-run.ts'
 export { formatRunLine, formatRunReport } from './report.ts'
+export {
+  drawRrpProfile,
+  type RrpEpisode,
+  type RrpFaultKind,
+  type RrpProfile,
+  type RrpRunOptions,
+  type RrpRunResult,
+  type RrpViolation,
+  rrpProtocol,
+  runRrpSeed,
+} from './rrp-run.ts'
 export {
   EVENT_BUDGET_DEFAULT,
   formatSeed,

@@ -42,6 +42,8 @@ export interface SimProtocolContext {
   readonly runtime: Runtime
   /** This incarnation's endpoint on the world's network. */
   readonly transport: Transport
+  /** One endpoint per ring (network), `transports[0] === transport` (rrp composes them). */
+  readonly transports: readonly Transport[]
   /** Receives deliveries and configuration changes (the world traces them). */
   readonly listener: BroadcastListener
   /** The node's stable storage: the same store across restarts (nothing else survives). */
@@ -99,6 +101,11 @@ export interface SimWorldOptions {
   readonly loopback?: boolean
   /** @defaultValue 1500 */
   readonly mtuBytes?: number
+  /**
+   * Simulated networks, one per redundant ring (each with its own faults and random stream).
+   * @defaultValue 1
+   */
+  readonly rings?: number
   /** Keep every node's log lines in memory (`world.logs`). @defaultValue false (no-op logger) */
   readonly memoryLog?: boolean
   /** Called with every trace event as it is written (e.g. a JSONL writer). */
@@ -154,6 +161,8 @@ export interface SimWorld {
   /** The harness's own random stream (faults, load); protocol runtimes and the network get others. */
   readonly random: SimRandom
   readonly network: SimNetwork
+  /** Every ring's network (`networks[0] === network`). */
+  readonly networks: readonly SimNetwork[]
   readonly nodes: readonly NodeId[]
   /** The EVS trace so far (EVS-TRACE.md events, virtual `t`). */
   readonly trace: readonly TraceEvent[]
@@ -235,6 +244,7 @@ class World implements SimWorld {
   readonly queue: EventQueue
   readonly random: SimRandom
   readonly network: SimNetwork
+  readonly networks: readonly SimNetwork[]
   readonly nodes: readonly NodeId[]
   readonly trace: TraceEvent[] = []
   readonly logs: MemoryLogger | undefined
@@ -279,6 +289,24 @@ class World implements SimWorld {
       ...(o.loopback !== undefined ? { loopback: o.loopback } : {}),
       ...(o.mtuBytes !== undefined ? { mtuBytes: o.mtuBytes } : {}),
     })
+    const rings = o.rings ?? 1
+    if (!(Number.isInteger(rings) && rings >= 1 && rings <= 8))
+      invalidArgument('rings must be 1 … 8', { option: 'rings', value: rings })
+    const networks = [this.network]
+    // Streams split after the others, so that a one-ring world draws exactly what it always did.
+    for (let r = 1; r < rings; r++)
+      networks.push(
+        createSimNetwork({
+          queue: this.queue,
+          random: root.split(),
+          nodes: this.nodes,
+          ringNo: r,
+          ...(o.link !== undefined ? { link: o.link } : {}),
+          ...(o.loopback !== undefined ? { loopback: o.loopback } : {}),
+          ...(o.mtuBytes !== undefined ? { mtuBytes: o.mtuBytes } : {}),
+        }),
+      )
+    this.networks = networks
     this.logs = o.memoryLog === true ? createMemoryLogger('trace') : undefined
     this.#protocol = o.protocol ?? srpProtocol()
     this.#onTrace = o.onTrace
@@ -355,7 +383,8 @@ class World implements SimWorld {
       owner: inc,
       ...(logger !== undefined ? { logger } : {}),
     })
-    const transport = this.network.attach(id, inc)
+    const transports = this.networks.map((net) => net.attach(id, inc))
+    const transport = transports[0] as Transport
     const listener: BroadcastListener = {
       onDeliver: (d) => {
         if (inc.alive) this.#onDeliver(s, d)
@@ -368,6 +397,7 @@ class World implements SimWorld {
       nodeId: id,
       runtime,
       transport,
+      transports,
       listener,
       store: s.store,
       nodelistSize: this.nodes.length,
