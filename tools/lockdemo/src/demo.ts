@@ -311,7 +311,7 @@ export async function runDemo(args: readonly string[], o: DemoOutput = stdio): P
           : 0
     demo.say(
       `node 3 rejoined the group: it got the table (${n3.service?.table().length ?? 0} locks held now) by state transfer in agreed order` +
-        `${sender > 0 ? ` from node ${sender}` : ''} (${st?.snapshotsInstalled ?? 0} snapshot, ${st?.buffered ?? 0} requests ordered during the transfer replayed)`,
+        `${sender > 0 ? ` from node ${sender}` : ''} (${st?.snapshotsInstalled ?? 0} snapshot, ${st?.buffered ?? 0} messages ordered during the transfer replayed)`,
     )
     const r = await demo.check(n3, 'rejoin check')
     if (r?.equal && r.digests.length === 3)
