@@ -8,6 +8,7 @@ import {
   encodeStatus,
   OpCode,
   OpsWriter,
+  type SnapshotBody,
 } from '../src/codec.ts'
 import { LockError } from '../src/errors.ts'
 
@@ -41,7 +42,7 @@ describe('lock-service messages', () => {
       origin: '3:4567',
       digest,
     })
-    const snap = {
+    const snap: SnapshotBody = {
       tag: 5,
       target: '2:9',
       nonce: 'ffeeddccbbaa9988',
@@ -49,7 +50,7 @@ describe('lock-service messages', () => {
       locks: [
         ['l1', { holder: '1:1', queue: ['2:2', '3:3'] }],
         ['l2', { holder: '2:2', queue: [] }],
-      ] as const,
+      ],
     }
     expect(decodeMessage(encodeSnapshot(snap))).toEqual({ type: 3, ...snap })
   })
