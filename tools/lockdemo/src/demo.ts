@@ -41,7 +41,7 @@ with the same lock table, then cleans up. About 40 seconds.
 Options:
       --window W        outstanding lock requests per node (default 64)
       --locks N         lock names (default 256)
-      --seconds S       seconds of load in each phase (default 6)
+      --seconds S       seconds of load in each phase (default 6; with --bench, per window, default 8)
       --keep            keep the temp dir (configs, key, daemon logs)
       --bench           instead: measure locks/s with 3 nodes requesting at window 1 and 64
                         (crypto off, like corosync's figures) and write JSON to bench-results/
@@ -374,6 +374,8 @@ interface Parsed {
   crypto: boolean
   windows: number[]
   batchBytes: number
+  /** --seconds with --bench (default 8). */
+  benchSeconds: number
 }
 
 function int(v: string | undefined, name: string, def: number, min: number, max: number): number {
@@ -413,6 +415,7 @@ function parse(args: readonly string[]): Parsed {
     window,
     locks,
     seconds: int(values.seconds, 'seconds', 6, 1, 600),
+    benchSeconds: int(values.seconds, 'seconds', 8, 1, 600),
     crypto: values.crypto === 'on',
     windows: (values.windows ?? '1,64').split(',').map((w) => int(w.trim(), 'windows', 0, 1, 1024)),
     batchBytes: int(values['batch-bytes'], 'batch-bytes', 4096, 64, 524_288),
@@ -439,7 +442,7 @@ async function runBench(v: Parsed, o: DemoOutput): Promise<number> {
     void demo.cleanup(false).finally(() => process.exit(130))
   }
   process.on('SIGINT', onSignal)
-  const seconds = v.seconds === 6 ? 8 : v.seconds
+  const seconds = v.benchSeconds
   const results: {
     window: number
     locksPerSec: number
