@@ -118,6 +118,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       clusterName: config.clusterName ?? null,
       pid: process.pid,
       version: o.version,
+      rrpMode: s.rrpMode,
+      rings: s.rings.map((r) => ({
+        ringNo: r.ringNo,
+        address: r.address,
+        port: r.port,
+        state: r.state,
+        inUse: r.inUse,
+        reportedFaultyBy: r.rrp?.reportedFaultyBy ?? [],
+      })),
     }
   }
   const handlers = {
@@ -134,6 +143,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         timers: s.timers,
         srp: s.srp,
         transport: s.transport,
+        rings: s.rings,
         eventLoopDelayMs: s.eventLoopDelayMs,
         uptimeMs: s.uptimeMs,
         cpg: cpg.stats(),
@@ -150,6 +160,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           wallUptimeMs: Date.now() - startedAt,
         },
       }
+    },
+    // totem-cfgtool -r (redundant rings): clears every ring fault, cluster-wide.
+    'ring-reenable': () => {
+      node.reenableRings()
+      return { reenabled: true }
     },
     [ControlCommand.stageKey]: () => {
       if (!config.crypto.enabled)

@@ -25,6 +25,7 @@ import {
   SEALED_OVERHEAD_BYTES,
   withCrypto,
 } from '@totem-ts/crypto'
+import { createRrp, RRP_HEADER_BYTES, type Rrp, type RrpNetworkStats } from '@totem-ts/rrp'
 import {
   createSrp,
   type RingIdStore,
@@ -73,9 +74,28 @@ export interface TotemNodeStatus {
   readonly timers: Readonly<Record<string, number | boolean>>
   readonly srp: Readonly<SrpStats>
   readonly transport: Readonly<Record<string, unknown>>
+  /**
+   * One entry per ring (redundant ring protocol; one entry, ring 0, without it): the ring's local
+   * address and port, its state (`ok`, `suspect`, `recovering`, `faulty`) and counters.
+   */
+  readonly rings: readonly TotemRingStatus[]
+  /** `active`, `passive`, or `none` with one ring. */
+  readonly rrpMode: string
   /** Event-loop delay, ms (mean / p99 / max since start): a busy loop causes false failures. */
   readonly eventLoopDelayMs: { readonly mean: number; readonly p99: number; readonly max: number }
   readonly uptimeMs: number
+}
+
+/** One ring (network) of a node, as `totem-cfgtool -s` shows it. */
+export interface TotemRingStatus {
+  readonly ringNo: number
+  readonly address: string
+  readonly port: number
+  /** `ok` | `suspect` | `recovering` | `faulty` (`ok` always without rrp). */
+  readonly state: string
+  readonly inUse: boolean
+  /** The rrp counters of this ring (absent without rrp). */
+  readonly rrp?: Readonly<RrpNetworkStats>
 }
 
 /** One running totem-ts node: udp (+ crypto) + srp, from a corosync.conf. */
@@ -96,12 +116,23 @@ export interface TotemNode {
   stageKey(key: Uint8Array): number
   /** Sends with `key` from now on; the previous key stays accepted for the grace period. */
   rotateKey(key: Uint8Array): void
+  /**
+   * `corosync-cfgtool -r`: clears every ring fault on every node (redundant rings only; throws
+   * `ERR_INVALID_STATE` with one ring).
+   */
+  reenableRings(): void
 }
 
 /** diagnostics_channel names the stack publishes on (STYLE §8). */
-export const CHANNELS: { readonly confchg: string; readonly deliver: string } = {
+export const CHANNELS: {
+  readonly confchg: string
+  readonly deliver: string
+  readonly rrpFaulty: string
+} = {
   confchg: 'totem:srp:confchg',
   deliver: 'totem:srp:deliver',
+  /** Every rrp event (faulty, recovered, in-use, out-of-use, reenabled, all-faulty). */
+  rrpFaulty: 'totem:rrp:faulty',
 }
 
 function localAddresses(): Set<string> {
@@ -153,24 +184,64 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
   const runtime = options.runtime ?? createNodeRuntime(logger)
   const me = findLocalNode(config, options.nodeId)
   const log = logger.child('MAIN')
-  const udp: UdpTransport = createUdpTransport({
-    nodeId: me,
-    nodelist: config.nodes.map((n) => ({ nodeId: n.nodeId, address: n.addresses[0] as string })),
-    port: config.transport.ports[0] ?? 5405,
-    blockUnlistedIps: config.transport.blockUnlistedIps,
-    netmtu: config.srpResolved.netmtu,
-    logger,
-  })
+  // One udpu transport per ring (ringN_addr, the ring's port), each wrapped by crypto (its own
+  // channel), joined by the redundant ring protocol when there is more than one.
+  const rings = Math.max(1, config.rrp.rings)
+  const udps: UdpTransport[] = []
+  for (let r = 0; r < rings; r++) {
+    udps.push(
+      createUdpTransport({
+        nodeId: me,
+        nodelist: config.nodes.map((n) => ({
+          nodeId: n.nodeId,
+          address: n.addresses[r] as string,
+        })),
+        port: config.transport.ports[r] ?? 5405 + r,
+        blockUnlistedIps: config.transport.blockUnlistedIps,
+        netmtu: config.srpResolved.netmtu,
+        logger,
+      }),
+    )
+  }
   let keyring: Keyring | undefined
-  let transport: Transport = udp
+  let perRing: Transport[] = udps
   if (config.crypto.enabled) {
     const key = options.key ?? readKeyFile(config.crypto.keyFile).key
     keyring = createKeyring(key, { clock: runtime.clock, logger })
-    transport = withCrypto(udp, keyring, { nodeId: me, runtime, random: createCryptoRandom() })
+    const k = keyring
+    perRing = udps.map((u, r) =>
+      withCrypto(u, k, {
+        nodeId: me,
+        runtime,
+        random: createCryptoRandom(),
+        ...(rings > 1 ? { channel: r } : {}),
+      }),
+    )
   }
-  // Sealing adds a header and a tag to every datagram: the ring packs to what is left of the MTU,
-  // as corosync lowers its net_mtu by the crypto header.
-  const netmtu = config.srpResolved.netmtu - (config.crypto.enabled ? SEALED_OVERHEAD_BYTES : 0)
+  const rrpChannel = channel(CHANNELS.rrpFaulty)
+  const rrp: Rrp | undefined =
+    rings > 1
+      ? createRrp(
+          perRing,
+          {
+            ...config.rrp.options,
+            mode: config.rrp.mode === 'active' ? 'active' : 'passive',
+            nodeId: me,
+            tokenRetransmitTimeoutMs: config.srpResolved.tokenRetransmitTimeoutMs,
+            onEvent: (e) => {
+              if (rrpChannel.hasSubscribers) rrpChannel.publish({ nodeId: me, event: e })
+            },
+          },
+          runtime,
+        )
+      : undefined
+  const transport: Transport = rrp ?? (perRing[0] as Transport)
+  // Sealing adds a header and a tag to every datagram, rrp its header: the ring packs to what is
+  // left of the MTU, as corosync lowers its net_mtu by the crypto header.
+  const netmtu =
+    config.srpResolved.netmtu -
+    (config.crypto.enabled ? SEALED_OVERHEAD_BYTES : 0) -
+    (rrp === undefined ? 0 : RRP_HEADER_BYTES)
   const srpConfig = resolveSrpOptions(
     {
       ...config.srp,
@@ -226,6 +297,8 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
         windowSize: srpConfig.windowSize,
         maxMessages: srpConfig.maxMessages,
         crypto: config.crypto.enabled,
+        rings,
+        rrpMode: rrp === undefined ? 'none' : rrp.config.mode,
       })
       await srp.start()
     },
@@ -253,6 +326,18 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
         timers: { ...srpConfig },
         srp: srp.stats(),
         transport: { ...transport.stats() },
+        rrpMode: rrp === undefined ? 'none' : rrp.config.mode,
+        rings: udps.map((u, r): TotemRingStatus => {
+          const n = rrp?.networks()[r]
+          const base = {
+            ringNo: r,
+            address: config.nodes.find((x) => x.nodeId === me)?.addresses[r] ?? '',
+            port: u.config.port,
+          }
+          return n === undefined
+            ? { ...base, state: 'ok', inUse: true }
+            : { ...base, state: n.state, inUse: n.inUse, rrp: n }
+        }),
         eventLoopDelayMs: {
           mean: ns(loopDelay.mean),
           p99: ns(loopDelay.percentile(99)),
@@ -273,6 +358,12 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
         throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to rotate')
       keyring.rotate(key)
       log.info('cluster key rotated')
+    },
+    reenableRings() {
+      if (rrp === undefined)
+        throw new TotemError('ERR_INVALID_STATE', 'one ring only: there is no ring to re-enable')
+      rrp.reenable()
+      log.info('rings re-enabled by the administrator (cluster-wide)')
     },
   }
 }

@@ -17,7 +17,7 @@ import { corosyncStats, flattenCounters } from './names.ts'
 /** The socket totemd listens on with the default state dir. */
 export const DEFAULT_SOCKET: string = defaultControlSocketPath(DEFAULT_STATE_DIR)
 
-const HELP = `Usage: totem-cfgtool [options] (-s | -m | --stats | --stage-key | --reload-key | --ping)
+const HELP = `Usage: totem-cfgtool [options] (-s | -m | --stats | --stage-key | --reload-key | --ping | -r)
 
 Shows and changes the state of a running totemd through its control socket,
 like corosync-cfgtool.
@@ -32,6 +32,7 @@ Queries (exactly one):
                         only; run it on every node first, then --reload-key on every node,
                         and the key change drops nothing
       --ping            check that totemd answers
+  -r, --reenable        re-enable every redundant ring (clears the faults, cluster-wide)
 
 Options:
   -c, --config FILE     find the socket from this corosync.conf's state_dir
@@ -72,7 +73,7 @@ function version(): string {
   }
 }
 
-type Query = 'status' | 'members' | 'stats' | 'stage-key' | 'reload-key' | 'ping'
+type Query = 'status' | 'members' | 'stats' | 'stage-key' | 'reload-key' | 'ping' | 'reenable'
 
 interface Args {
   readonly query?: Query
@@ -96,6 +97,7 @@ function parseRaw(argv: readonly string[]) {
       'reload-key': { type: 'boolean', short: 'R' },
       'stage-key': { type: 'boolean' },
       ping: { type: 'boolean' },
+      reenable: { type: 'boolean', short: 'r' },
       config: { type: 'string', short: 'c' },
       socket: { type: 'string', short: 'S' },
       json: { type: 'boolean' },
@@ -120,6 +122,7 @@ function parse(argv: readonly string[]): Args {
   if (v['stage-key']) queries.push('stage-key')
   if (v['reload-key']) queries.push('reload-key')
   if (v.ping) queries.push('ping')
+  if (v.reenable) queries.push('reenable')
   if (queries.length > 1) throw new UsageError(`give one query, not ${queries.join(' and ')}`)
   const timeoutMs = v.timeout === undefined ? 5000 : Number(v.timeout)
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
@@ -144,6 +147,37 @@ const COMMAND: Readonly<Record<Query, string>> = {
   'stage-key': ControlCommand.stageKey,
   'reload-key': ControlCommand.reloadKey,
   ping: ControlCommand.ping,
+  reenable: 'ring-reenable',
+}
+
+interface RingLine {
+  ringNo: number
+  address: string
+  port: number
+  state: string
+  inUse: boolean
+  reportedFaultyBy?: number[]
+}
+
+/** corosync-cfgtool -s's ring block: `ring 1: FAULTY` (id = address, status = text). */
+function renderRings(result: Record<string, unknown>): string {
+  const rings = (result.rings as RingLine[] | undefined) ?? []
+  if (rings.length === 0) return ''
+  const text: Record<string, string> = {
+    ok: 'active with no faults',
+    suspect: 'active, problems counted',
+    recovering: 'RECOVERING (probes clean, not yet back in use)',
+    faulty: 'FAULTY',
+  }
+  let s = `Redundant ring mode ${result.rrpMode ?? 'none'}\n`
+  for (const r of rings) {
+    const by = r.reportedFaultyBy?.length
+      ? ` (reported by node ${r.reportedFaultyBy.join(', ')})`
+      : ''
+    s += `ring ${r.ringNo}: ${r.state === 'faulty' ? 'FAULTY' : (text[r.state] ?? r.state)}${by}\n`
+    s += `\tid = ${r.address}:${r.port}\n\tstatus = ${text[r.state] ?? r.state}\n`
+  }
+  return s
 }
 
 function render(query: Query, result: Record<string, unknown>): string {
@@ -156,7 +190,8 @@ function render(query: Query, result: Record<string, unknown>): string {
         `Ring ID ${result.ringId}\n` +
         `State ${result.state}\n` +
         `Members (${members.length}): ${members.join(' ')}\n` +
-        `Crypto ${result.crypto ? `on${keyId === null || keyId === undefined ? '' : ` (key id ${keyId})`}` : 'off'}\n`
+        `Crypto ${result.crypto ? `on${keyId === null || keyId === undefined ? '' : ` (key id ${keyId})`}` : 'off'}\n` +
+        renderRings(result)
       )
     }
     case 'members': {
@@ -177,6 +212,8 @@ function render(query: Query, result: Record<string, unknown>): string {
       return `Key reloaded from ${result.file} (key id ${result.keyId})\n`
     case 'ping':
       return `totemd answers (pid ${result.pid})\n`
+    case 'reenable':
+      return 'Re-enabling all rings (every node clears its ring faults)\n'
   }
 }
 
@@ -186,7 +223,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
   try {
     args = parse(argv)
     if (!args.help && !args.version && args.query === undefined)
-      throw new UsageError('give a query: -s, -m, --stats, --stage-key, --reload-key or --ping')
+      throw new UsageError('give a query: -s, -m, --stats, --stage-key, --reload-key, --ping or -r')
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
     io.err(`totem-cfgtool: ${e.message}\nTry 'totem-cfgtool --help'.\n`)
