@@ -926,16 +926,26 @@ class MultiringImpl implements Multiring {
     return !e.closed && !(e.ended && e.maxTs >= e.endTs)
   }
 
+  /**
+   * A safe message is deliverable once every processor of the topology is known to hold it: a
+   * ring's guarantee row covering the message covers all that ring's members (TOCS §4.1.3.2,
+   * taken per member so a ring that has ended, or whose members moved on, does not block).
+   */
   #safeOk(h: Held): boolean {
     const k = ringKey(h.key.ring)
-    for (const r of this.#topo.values()) {
-      const e = this.#table.get(ringKey(r.ring))
-      if (e === undefined || e.closed || (e.ended && e.maxTs >= e.endTs)) continue
-      if ((e.row.get(k) ?? -1) < h.key.ts) return false
+    const covered = new Set<number>()
+    const live = new Set<number>()
+    for (const e of this.#table.values())
+      if (!e.closed && !e.ended) for (const n of e.members) live.add(n)
+    for (const e of this.#table.values()) {
+      if (e.closed) continue
+      if ((e.row.get(k) ?? -1) >= h.key.ts) for (const n of e.members) covered.add(n)
+      // Members of an ended ring that are in no live ring left the system (crashed, stopped,
+      // partitioned away): the topology change that removes them is on its way.
+      else if (e.ended && e.maxTs >= e.endTs)
+        for (const n of e.members) if (!live.has(n)) covered.add(n)
     }
-    // The source ring itself may be new to the topology (its CC is being delivered now).
-    const src = this.#table.get(k)
-    if (src !== undefined && !this.#topo.has(k) && (src.row.get(k) ?? -1) < h.key.ts) return false
+    for (const n of this.#topoMembers) if (!covered.has(n)) return false
     return true
   }
 
