@@ -8,6 +8,8 @@ export const MultiringErrorCode = {
   UnknownRing: 'ERR_MULTIRING_UNKNOWN_RING',
   /** (drop count) A message whose key is below what this processor already delivered. */
   Late: 'ERR_MULTIRING_LATE',
+  /** (drop count) A sender's message that came before its predecessor (sent again in order). */
+  OutOfOrder: 'ERR_MULTIRING_OUT_OF_ORDER',
   /** (drop count) A bounded buffer (joiner buffer, forward queue) was full. */
   BufferFull: 'ERR_MULTIRING_BUFFER_FULL',
 } as const

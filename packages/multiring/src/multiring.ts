@@ -124,6 +124,9 @@ interface OwnMessage {
   readonly seq: number
   readonly payload: Uint8Array
   readonly guarantee: Guarantee
+  /** The LAN it was first sent on and its seq there; kept when it is sent again. */
+  lan: number | undefined
+  lanSeq: number
 }
 
 interface ViewDuty {
@@ -150,6 +153,10 @@ interface LanState {
   srpMembers: readonly NodeId[]
   phase: 'none' | 'forming' | 'established'
   readonly starts: Map<number, StartMessage>
+  /** Per member of the established ring: its nonce and the seq its next message must carry. */
+  readonly expect: Map<number, { nonce: number; next: number }>
+  /** The next LAN seq for an own message first sent on this LAN. */
+  nextLanSeq: number
   pre: (RegularMessage | GvMessage)[]
   est: RingId | undefined
   ringClock: number
@@ -214,6 +221,8 @@ class MultiringImpl implements Multiring {
   #retry: Timer | undefined
   #delivering = false
   readonly #views = new Map<string, ViewMessage>()
+  /** Own messages not delivered yet, by seq. */
+  readonly #own = new Map<number, OwnMessage>()
   #home: LanState | undefined
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
@@ -241,6 +250,8 @@ class MultiringImpl implements Multiring {
         srpMembers: [],
         phase: 'none',
         starts: new Map(),
+        expect: new Map(),
+        nextLanSeq: 1,
         pre: [],
         est: undefined,
         ringClock: 0,
@@ -344,7 +355,15 @@ class MultiringImpl implements Multiring {
       return 'full'
     }
     this.#stats.sent++
-    this.#sendQueue.push({ seq: this.#nextSeq++, payload: payload.slice(), guarantee })
+    const own: OwnMessage = {
+      seq: this.#nextSeq++,
+      payload: payload.slice(),
+      guarantee,
+      lan: undefined,
+      lanSeq: 0,
+    }
+    this.#own.set(own.seq, own)
+    this.#sendQueue.push(own)
     this.#pumpAll()
     return 'queued'
   }
@@ -393,9 +412,22 @@ class MultiringImpl implements Multiring {
       anchor: this.#anchorCandidate(ls),
       viewRings: this.#topo.size,
       viewMembers: this.#topoMembers.length,
+      nonce: this.#nonce,
+      nextSeq: this.#lowestUnstamped(ls),
     }
     ls.ctrl.push({ bytes: encodeMrMessage(start), g: 'agreed' })
     this.#pump(ls)
+  }
+
+  /** The lowest LAN seq of an own message sent on this LAN and not stamped yet. */
+  #lowestUnstamped(ls: LanState): number {
+    let low = ls.nextLanSeq
+    for (const o of this.#own.values()) if (o.lan === ls.lan && o.lanSeq < low) low = o.lanSeq
+    return low
+  }
+
+  #isOwn(m: RegularMessage): boolean {
+    return m.sender === this.#me && m.nonce === this.#nonce
   }
 
   /** The ring by which others of this processor's topology know it (pred, else its lowest ring). */
@@ -538,6 +570,8 @@ class MultiringImpl implements Multiring {
     ls.phase = 'established'
     ls.est = ring
     ls.ringClock = ts
+    ls.expect.clear()
+    for (const st of starts) ls.expect.set(st.sender, { nonce: st.nonce, next: st.nextSeq })
     this.#stats.ringsEstablished++
     this.#acceptCc(cc, ls.lan, true)
     const pre = ls.pre
@@ -546,11 +580,34 @@ class MultiringImpl implements Multiring {
   }
 
   #stamp(ls: LanState, m: RegularMessage | GvMessage): void {
+    if (m.kind === 'regular') {
+      // Per-sender FIFO on the source ring, decided alike at every member (same starts, same
+      // srp order): a copy of a message already stamped is dropped, and so is one that comes
+      // before its predecessor (which was lost with an abandoned start round and is being sent
+      // again): its sender sends it again after the predecessor.
+      const ex = ls.expect.get(m.sender)
+      if (ex !== undefined && ex.nonce === m.nonce) {
+        if (m.lanSeq < ex.next) {
+          this.#stats.duplicates++
+          if (this.#isOwn(m)) ls.inflight.delete(m.seq)
+          return
+        }
+        if (m.lanSeq > ex.next) {
+          drop(this.#stats, MultiringErrorCode.OutOfOrder)
+          if (this.#isOwn(m)) this.#requeueOwn(m)
+          return
+        }
+        ex.next++
+      }
+    }
     const ts = Math.max(ls.ringClock + 1, m.ts)
     ls.ringClock = ts
     const ring = ls.est as RingId
-    if (m.kind === 'regular' && m.sender === this.#me && m.nonce === this.#nonce)
+    if (m.kind === 'regular' && m.sender === this.#me && m.nonce === this.#nonce) {
       ls.inflight.delete(m.seq)
+      const o = this.#own.get(m.seq)
+      if (o !== undefined && o.lan === ls.lan) o.lan = undefined
+    }
     this.#noteSafe(ls, ringKey(ring), ts)
     this.#receive({ ...m, stamped: true, ts, ring }, ls.lan)
   }
@@ -825,6 +882,10 @@ class MultiringImpl implements Multiring {
       const ls = this.#originLan()
       if (ls === undefined || ls.ctrl.length > 0) return
       const own = this.#sendQueue[0] as OwnMessage
+      if (own.lan !== ls.lan) {
+        own.lan = ls.lan
+        own.lanSeq = ls.nextLanSeq++
+      }
       const proposed = this.#clock + 1
       const bytes = encodeMrMessage({
         kind: 'regular',
@@ -835,6 +896,7 @@ class MultiringImpl implements Multiring {
         sender: this.#me,
         nonce: this.#nonce,
         seq: own.seq,
+        lanSeq: own.lanSeq,
         payload: own.payload,
       })
       if (ls.srp.send(bytes, own.guarantee) === 'full') {
@@ -851,7 +913,16 @@ class MultiringImpl implements Multiring {
   #requeueOwn(m: RegularMessage): void {
     if (m.sender !== this.#me || m.nonce !== this.#nonce) return
     for (const ls of this.#lans) ls.inflight.delete(m.seq)
-    this.#requeue({ seq: m.seq, payload: m.payload.slice(), guarantee: m.guarantee })
+    const known = this.#own.get(m.seq)
+    this.#requeue(
+      known ?? {
+        seq: m.seq,
+        payload: m.payload.slice(),
+        guarantee: m.guarantee,
+        lan: undefined,
+        lanSeq: 0,
+      },
+    )
   }
 
   #requeue(own: OwnMessage): void {
@@ -1023,6 +1094,7 @@ class MultiringImpl implements Multiring {
   }
 
   #markDelivered(sender: number, nonce: number, seq: number): void {
+    if (sender === this.#me && nonce === this.#nonce) this.#own.delete(seq)
     const id = sender * 0x1_0000_0000 + nonce
     let d = this.#delivered.get(id)
     if (d === undefined) {

@@ -44,6 +44,8 @@ export interface RegularMessage {
   /** Per-incarnation nonce and per-sender sequence: identity for duplicate suppression. */
   readonly nonce: number
   readonly seq: number
+  /** The sender's sequence on the LAN it originated the message on (per-ring FIFO gate). */
+  readonly lanSeq: number
   readonly payload: Uint8Array
 }
 
@@ -109,6 +111,9 @@ export interface StartMessage {
   /** Size of the sender's topology (rings, members): picks the anchor of a merge. */
   readonly viewRings: number
   readonly viewMembers: number
+  /** The sender's incarnation nonce and the LAN seq of its next own message to be stamped. */
+  readonly nonce: number
+  readonly nextSeq: number
 }
 
 /**
@@ -270,10 +275,11 @@ const ZERO_RING: RingId = { rep: 0, seq: 0n }
 export function encodeMrMessage(m: MrMessage): Uint8Array {
   switch (m.kind) {
     case 'regular': {
-      const w = new Writer(HEADER_BYTES + 12 + m.payload.length)
+      const w = new Writer(HEADER_BYTES + 16 + m.payload.length)
       header(w, MrKind.Regular, m.guarantee, m.stamped, m.ts, m.ring, m.sender)
       w.u32(m.nonce)
       w.u32(m.seq)
+      w.u32(m.lanSeq)
       w.u32(m.payload.length)
       w.bytes(m.payload)
       return w.buf
@@ -335,7 +341,7 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       return w.buf
     }
     case 'start': {
-      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + RING_BYTES + 2 + 4)
+      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + RING_BYTES + 2 + 4 + 8)
       header(w, MrKind.Start, 'agreed', false, m.clock, m.forRing, m.sender)
       w.u16(m.lan)
       w.ts(m.clock)
@@ -346,6 +352,8 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       w.ring(m.anchor ?? ZERO_RING)
       w.u16(m.viewRings)
       w.u32(m.viewMembers)
+      w.u32(m.nonce)
+      w.u32(m.nextSeq)
       return w.buf
     }
   }
@@ -373,12 +381,24 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       const s = sender()
       const nonce = r.u32()
       const seq = r.u32()
+      const lanSeq = r.u32()
       const len = r.u32()
       r.need(len)
       const payload = b.subarray(r.off, r.off + len)
       r.off += len
       r.end()
-      return { kind: 'regular', guarantee, stamped, ts, ring, sender: s, nonce, seq, payload }
+      return {
+        kind: 'regular',
+        guarantee,
+        stamped,
+        ts,
+        ring,
+        sender: s,
+        nonce,
+        seq,
+        lanSeq,
+        payload,
+      }
     }
     case MrKind.Gv: {
       const s = sender()
@@ -449,6 +469,8 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       const anchor = r.ring()
       const viewRings = r.u16()
       const viewMembers = r.u32()
+      const nonce = r.u32()
+      const nextSeq = r.u32()
       r.end()
       return {
         kind: 'start',
@@ -460,6 +482,8 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         anchor: hasAnchor === 1 ? anchor : undefined,
         viewRings,
         viewMembers,
+        nonce,
+        nextSeq,
       }
     }
     default:

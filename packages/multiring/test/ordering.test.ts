@@ -45,6 +45,7 @@ const reg = (ring: RingId, ts: number, g: 'agreed' | 'safe' = 'agreed'): Regular
   sender: nodeId(ring.rep),
   nonce: 1,
   seq: ++seq,
+  lanSeq: seq,
   payload: enc.encode(`${'ABC'[ring.rep - 1]}${ts}`),
 })
 
@@ -189,6 +190,7 @@ describe('gateway forwarding (TOCS §4.1.3.3)', () => {
         sender: nodeId(7),
         nonce: 9,
         seq: 1,
+        lanSeq: 1,
         payload: enc.encode('x'),
       },
       { rep: 50, seq: 4n },

@@ -20,6 +20,7 @@ const samples: MrMessage[] = [
     sender: nodeId(9),
     nonce: 0xffff_ffff,
     seq: 17,
+    lanSeq: 3,
     payload: new Uint8Array([1, 2, 3]),
   },
   {
@@ -31,6 +32,7 @@ const samples: MrMessage[] = [
     sender: nodeId(1),
     nonce: 1,
     seq: 1,
+    lanSeq: 1,
     payload: new Uint8Array(0),
   },
   { kind: 'gv', stamped: true, ts: 99, ring: R, sender: nodeId(4), entries: [{ ring: R, ts: 98 }] },
@@ -75,6 +77,8 @@ const samples: MrMessage[] = [
     anchor: { rep: 1, seq: 8n },
     viewRings: 3,
     viewMembers: 9,
+    nonce: 0xdead_beef,
+    nextSeq: 12,
   },
   { kind: 'restart', sender: nodeId(4), forRing: R },
 ]
