@@ -678,15 +678,16 @@ class MultiringImpl implements Multiring {
     }
     const key: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
     // Anchored: the new ring continues our topology. Its anchor node (whose start supplied the
-    // anchor) always is; others are when they know the anchor ring or have the anchor node in
-    // their topology (an anchor can be forgotten when a processor adopted a view since).
+    // anchor) always is; others are when they know the anchor ring, or have the anchor node or
+    // the gateway that forwarded the CC to them in their topology (that gateway took the ring
+    // into the topology it shares with us; an anchor can be forgotten after a view).
     const anchored =
       cc.anchor === undefined
         ? local
         : !this.#isJoining() &&
           (cc.anchorNode === this.#me ||
             this.#isAnchorKnown(cc.anchor) ||
-            (!local && this.#hasMember(cc.anchorNode)))
+            (!local && (this.#hasMember(cc.anchorNode) || this.#hasMember(cc.sender))))
     if (!anchored) {
       if (local) {
         // Join the anchor's topology once its view arrives (it may come after this ring ended:
@@ -1160,7 +1161,12 @@ class MultiringImpl implements Multiring {
       this.#lastTopoTs = cc.ts
       this.#topoIdx = 0n
     }
-    const topoId: RingId = { rep: cc.ring.rep, seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + this.#topoIdx }
+    // The id names the ring set too: processors that deliver the same CC from different views
+    // (components that have not merged yet) report different configurations.
+    const topoId: RingId = {
+      rep: topologyRep([...sorted.keys()]),
+      seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + this.#topoIdx,
+    }
     this.#install(sorted, topoId, key)
     const duty = this.#viewDuty.get(k)
     if (duty !== undefined) {
@@ -1358,6 +1364,16 @@ class MultiringImpl implements Multiring {
     this.#runDelivery()
     this.#pumpAll()
   }
+}
+
+/** FNV-1a over the ring keys of a topology (never 0). */
+const topologyRep = (keys: readonly string[]): number => {
+  let h = 0x811c_9dc5
+  for (const k of keys) {
+    for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x0100_0193)
+    h = Math.imul(h ^ 0x2c, 0x0100_0193)
+  }
+  return h >>> 0 || 1
 }
 
 const keyOfRegular = (m: RegularMessage): MessageKey => ({
