@@ -221,6 +221,7 @@ class MultiringImpl implements Multiring {
   #retry: Timer | undefined
   #delivering = false
   readonly #views = new Map<string, ViewMessage>()
+  readonly #restartAsked = new Set<string>()
   /** Own messages not delivered yet, by seq. */
   readonly #own = new Map<number, OwnMessage>()
   #home: LanState | undefined
@@ -467,6 +468,16 @@ class MultiringImpl implements Multiring {
           ls.pred = { ring: ls.est, ts: ls.ringClock }
           ls.epoch++
           this.#beginRound(ls)
+        } else {
+          // A request for a ring of ours on another LAN: pass it on there (once).
+          for (const o of this.#lans)
+            if (
+              o !== ls &&
+              o.phase === 'established' &&
+              o.est !== undefined &&
+              ringIdEquals(o.est, m.forRing)
+            )
+              this.#askRestart(o, m.forRing)
         }
         break
       case 'cc':
@@ -716,7 +727,11 @@ class MultiringImpl implements Multiring {
       return
     }
     if (this.#lastDelivered !== undefined && compareKey(key, this.#lastDelivered) <= 0) {
+      // A ring of our topology that we heard of too late (we delivered past its start): ask its
+      // gateway to restart it, so it comes back with a CC above what everyone delivered.
       drop(this.#stats, MultiringErrorCode.Late)
+      const ls = this.#lans.find((l) => l.lan === lan)
+      if (!local && ls !== undefined) this.#askRestart(ls, cc.ring)
       return
     }
     const entry: RingEntry = {
@@ -745,6 +760,19 @@ class MultiringImpl implements Multiring {
     this.#obs?.onReceive?.(key, lan, 'cc')
     this.#forward(cc, key, lan)
     this.#runDelivery()
+  }
+
+  #askRestart(ls: LanState, ring: RingId): void {
+    const k = ringKey(ring)
+    if (this.#restartAsked.has(k)) return
+    this.#restartAsked.add(k)
+    if (this.#restartAsked.size > ENDED_REMEMBERED)
+      this.#restartAsked.delete(this.#restartAsked.values().next().value as string)
+    ls.ctrl.push({
+      bytes: encodeMrMessage({ kind: 'restart', sender: this.#me, forRing: ring }),
+      g: 'agreed',
+    })
+    this.#stats.restartsTx++
   }
 
   #hasMember(n: number): boolean {
