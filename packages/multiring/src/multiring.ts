@@ -410,9 +410,11 @@ class MultiringImpl implements Multiring {
       lan: ls.lan,
       clock: this.#clock,
       pred: ls.pred,
-      anchor: this.#anchorCandidate(ls),
-      viewRings: this.#topo.size,
-      viewMembers: this.#topoMembers.length,
+      // A processor that is itself joining another topology does not offer its own as the
+      // anchor: it could not send the view (two such processors would wait for each other).
+      anchor: this.#awaiting === undefined ? this.#anchorCandidate(ls) : undefined,
+      viewRings: this.#awaiting === undefined ? this.#topo.size : 0,
+      viewMembers: this.#awaiting === undefined ? this.#topoMembers.length : 0,
       nonce: this.#nonce,
       nextSeq: this.#lowestUnstamped(ls),
     }
