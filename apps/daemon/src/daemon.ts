@@ -80,6 +80,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const counters: DaemonCounters = { deliveries: 0, configurationChanges: 0, keyReloads: 0 }
   let trace: TraceWriter | undefined
   const { node, cpg } = createCpgNode({
+    onCpgSend: (p, g) => trace?.send(p, g),
     config,
     ...(o.nodeId === undefined ? {} : { nodeId: o.nodeId }),
     logger,

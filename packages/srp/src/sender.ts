@@ -28,6 +28,9 @@ export class Sender {
   readonly #queueMax: number
   /** Messages not yet given to the packer, in order. */
   #waiting: QueuedMessage[] = []
+  /** Payload bytes of the messages not completely sent (waiting or packed). */
+  #bytes = 0
+  readonly #bytesMax: number
   /** Messages given to the packer whose last packet was not sent, in order. */
   #packed: QueuedMessage[] = []
   #ready: ReadyPacket[] = []
@@ -39,6 +42,9 @@ export class Sender {
   constructor(netmtu: number, queueMax: number) {
     this.#pgBytes = pgPacketBytesForNetmtu(netmtu)
     this.#queueMax = queueMax
+    // The queue is bounded in bytes too: queueMax one-packet messages' worth (a queue of 1 MiB
+    // messages must not grow to queueMax MiB).
+    this.#bytesMax = queueMax * this.#pgBytes
     this.#newPacker()
   }
 
@@ -62,6 +68,8 @@ export class Sender {
   /** Queues a message; `'full'` when the queue is at its limit. */
   enqueue(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' {
     if (this.backlog >= this.#queueMax) return 'full'
+    if (this.#bytes > 0 && this.#bytes + payload.length > this.#bytesMax) return 'full'
+    this.#bytes += payload.length
     this.#waiting.push({ payload: payload.slice(), guarantee, lastPacket: -1 })
     return 'queued'
   }
@@ -85,7 +93,7 @@ export class Sender {
     const out = this.#ready.splice(0, n)
     this.#sent += out.length
     while (this.#packed.length > 0 && (this.#packed[0] as QueuedMessage).lastPacket < this.#sent)
-      this.#packed.shift()
+      this.#bytes -= (this.#packed.shift() as QueuedMessage).payload.length
     return out
   }
 

@@ -1,4 +1,4 @@
-import type { ConfigurationChange, Delivery } from '@totem-ts/common'
+import type { ConfigurationChange, Delivery, Guarantee } from '@totem-ts/common'
 import { noopLogger } from '@totem-ts/common'
 import { type CpgLimits, type CpgService, createCpgService } from '@totem-ts/cpg'
 import { createTotemNode, type TotemNode, type TotemNodeOptions } from './node.ts'
@@ -7,6 +7,12 @@ import { createNodeRuntime } from './runtime.ts'
 /** What {@link createCpgNode} needs: a node's options plus CPG limits. */
 export interface CpgNodeOptions extends TotemNodeOptions {
   readonly cpgLimits?: Partial<CpgLimits>
+  /**
+   * Sees every message the CPG service hands to the ring (accepted, not refused as full): an
+   * EVS trace writer needs it, since the service's own sync and membership messages are
+   * delivered like any other.
+   */
+  readonly onCpgSend?: (payload: Uint8Array, guarantee: Guarantee) => void
 }
 
 /** A totem-ts node with the CPG service on top: embed it, or serve it with `listenCpg`. */
@@ -54,7 +60,21 @@ export function createCpgNode(options: CpgNodeOptions): CpgNode {
     runtime,
     ...(options.cpgLimits === undefined ? {} : { limits: options.cpgLimits }),
   })
-  service.bind(node)
+  const onSend = options.onCpgSend
+  service.bind(
+    onSend === undefined
+      ? node
+      : {
+          send(payload, guarantee) {
+            const r = node.send(payload, guarantee)
+            if (r === 'queued') onSend(payload, guarantee)
+            return r
+          },
+          get members() {
+            return node.members
+          },
+        },
+  )
   cpg = service
   return {
     node,
