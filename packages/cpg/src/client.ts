@@ -68,6 +68,8 @@ export interface CpgHandleEvents {
 interface Channel {
   readonly nodeId: number
   readonly pid: number
+  /** The ring id when the handle was opened. */
+  readonly ringId: string
   request(type: number, text: string): Promise<unknown>
   mcast(group: string, nameBytes: Uint8Array, payload: Uint8Array, guarantee: Guarantee): void
   readonly writable: boolean
@@ -104,12 +106,19 @@ export class CpgHandle extends EventEmitter<CpgHandleEvents> {
   #closed: TotemError | undefined
   #finalized = false
   #paused = false
+  #ringId: string
 
   /** @internal */
   constructor(ch: Channel, iteratorBuffer: number) {
     super()
     this.#ch = ch
     this.#iteratorBuffer = iteratorBuffer
+    this.#ringId = ch.ringId
+  }
+
+  /** The ring (totem) configuration this handle last heard of, `"<rep>.<seq>"`. */
+  get ringId(): string {
+    return this.#ringId
   }
 
   /** This node's id. */
@@ -124,6 +133,7 @@ export class CpgHandle extends EventEmitter<CpgHandleEvents> {
 
   /** @internal events from the channel */
   _event(ev: CpgEvent): void {
+    if (ev.type === 'totemConfchg') this.#ringId = ev.ringId
     if (ev.type === 'confchg') {
       const mine = ev.joined.some((m) => m.nodeId === this.nodeId && m.pid === this.pid)
       if (mine) {
@@ -440,6 +450,7 @@ function embedded(service: CpgService, pid: number, iteratorBuffer: number): Cpg
   const ch: Channel = {
     nodeId: service.nodeId,
     pid,
+    ringId: service.ringId,
     async request(type, text) {
       switch (type) {
         case FrameType.Join:
@@ -489,7 +500,7 @@ async function overSocket(
   const reader = new FrameReader()
   let nextReq = 1
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
-  let welcome: { nodeId: number } | undefined
+  let welcome: { nodeId: number; ringId: string } | undefined
   let handle: CpgHandle | undefined
   let closeError: TotemError | undefined
   let paused = false
@@ -506,11 +517,11 @@ async function overSocket(
     sock.destroy()
   }
 
-  const welcomed = new Promise<{ nodeId: number }>((resolve, reject) => {
+  const welcomed = new Promise<{ nodeId: number; ringId: string }>((resolve, reject) => {
     const onFrame = (type: number, body: Uint8Array): void => {
       switch (type) {
         case FrameType.Welcome: {
-          const w = decodeJsonFrame(body) as { nodeId: number }
+          const w = decodeJsonFrame(body) as { nodeId: number; ringId: string }
           welcome = w
           resolve(w)
           return
@@ -596,6 +607,7 @@ async function overSocket(
   const ch: Channel = {
     nodeId: w.nodeId,
     pid,
+    ringId: String(w.ringId),
     request(type, text) {
       if (closeError !== undefined) return Promise.reject(closeError)
       const req = nextReq++

@@ -109,6 +109,8 @@ describe('membership', () => {
     w.drop = () => false
     w.runFor(5000)
     for (const id of [1, 2, 3]) expect(w.cpg(id).groups()[0]?.members.length).toBe(3)
+    for (const x of r) expect(x.handle.ringId).toBe(w.cpg(1).ringId)
+    expect(w.cpg(1).ringId).not.toBe('0.0')
     const lastRegular = r.map((x) =>
       x.events.filter((e) => e.type === 'confchg' && e.kind === 'regular').at(-1),
     )
