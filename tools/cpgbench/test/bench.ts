@@ -3,17 +3,21 @@
  * processes): three totemd on 127.0.0.1/.2/.3 (or, with `--netns`, in three network namespaces
  * joined by a bridge), totem-cpgbench on all three at 64 B, 1 KiB, 16 KiB and 64 KiB with one
  * sender and with three, a window-1 pass for the unloaded self-delivery latency, and a raw-UDP
- * baseline measured in the same run between two of the same addresses. Prints a markdown table
- * and writes JSON to bench-results/.
+ * baseline measured in the same run between two of the same addresses; then (loopback only, skip
+ * with `--no-rrp`) the redundant-ring comparison: the same 3-daemon cluster started afresh with
+ * 1 network, 2 networks active and 2 networks passive (ring 1 on 127.0.2.1-3, its own port), each
+ * measured at 1 KiB and 64 KiB with one sender and three, `--rrp-duration` seconds per size
+ * (default 2). Prints markdown tables and writes JSON to bench-results/.
  *
- *   node --conditions=@totem-ts/source --import tsx test/bench.ts [--netns] [--duration S] [--out DIR]
+ *   node --conditions=@totem-ts/source --import tsx test/bench.ts [--netns] [--duration S]
+ *     [--no-rrp] [--rrp-duration S] [--out DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Cluster } from './cluster.ts'
+import { Cluster, waitFor } from './cluster.ts'
 
 const CPGBENCH = new URL('../bin/totem-cpgbench.mjs', import.meta.url).pathname
 const SIZES = [64, 1024, 16384, 65536]
@@ -30,11 +34,17 @@ const { values: v } = parseArgs({
     netns: { type: 'boolean' },
     duration: { type: 'string' },
     out: { type: 'string' },
+    'no-rrp': { type: 'boolean' },
+    'rrp-duration': { type: 'string' },
   },
 })
 const duration = Number(v.duration ?? 3)
 if (!(duration >= 0.5 && duration <= 60)) throw new Error('--duration: 0.5..60 seconds')
 const outDir = v.out ?? 'bench-results'
+const rrpDuration = Number(v['rrp-duration'] ?? 2)
+if (!(rrpDuration >= 0.5 && rrpDuration <= 60)) throw new Error('--rrp-duration: 0.5..60 seconds')
+/** The redundant-ring comparison's sizes (a subset, to keep it within ~90 s). */
+const RRP_SIZES = [1024, 65536]
 
 // ------------------------------------------------------------------ network namespaces
 
@@ -237,6 +247,7 @@ async function cpgbenchRun(
   senders: number,
   window: number,
   secs: number,
+  sizes: readonly number[] = SIZES,
 ): Promise<BenchDoc[]> {
   const group = `bench-${senders}-${window}-${Date.now()}`
   const runs = c.nodes.map((id) =>
@@ -250,7 +261,7 @@ async function cpgbenchRun(
       '--members',
       '3',
       '--sizes',
-      SIZES.join(','),
+      sizes.join(','),
       '--duration',
       String(secs),
       '--window',
@@ -266,6 +277,156 @@ async function cpgbenchRun(
 
 const fmt = (n: number | null | undefined): string =>
   n === null || n === undefined ? '-' : Math.round(n).toLocaleString('en-US')
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '-')
+
+// ------------------------------------------------------------------ redundant rings
+
+/** Clusters alive right now (the signal handler kills them). */
+const live = new Set<Cluster>()
+
+interface RrpVariant {
+  readonly name: '1 network' | '2 networks active' | '2 networks passive'
+  readonly mode?: 'active' | 'passive'
+}
+const RRP_VARIANTS: readonly RrpVariant[] = [
+  { name: '1 network' },
+  { name: '2 networks active', mode: 'active' },
+  { name: '2 networks passive', mode: 'passive' },
+]
+
+interface RrpCell {
+  msgsPerS: number
+  mbPerS: number
+  /** Self-delivery p50 with window 64 (the worst sender's with three), µs. */
+  loadedP50: number | null
+}
+
+/** What node 1 says of its rings after the runs (did a network go faulty under the load?). */
+interface RingAfter {
+  ringNo: number
+  address: string
+  port: number
+  state: string
+  inUse: boolean
+  faultyCount?: number
+  datagramsTx?: number
+  datagramsRx?: number
+  duplicatesDropped?: number
+  lost?: number
+}
+
+interface RrpVariantResult {
+  name: string
+  mode: string
+  /** size → senders (1, 3) → cell */
+  cells: Record<number, { one: RrpCell; three: RrpCell }>
+  ringsAfter: RingAfter[]
+  wallS: number
+  raw: { one: BenchDoc[]; three: BenchDoc[] }
+}
+
+function cell(docs: BenchDoc[], i: number, senders: number): RrpCell {
+  if (senders === 1) {
+    const s = docs[0]?.steps[i] as Step
+    return {
+      msgsPerS: s.deliveredPerS,
+      mbPerS: s.deliveredMBps,
+      loadedP50: s.latencyUs?.p50 ?? null,
+    }
+  }
+  const s3 = docs.map((d) => d.steps[i] as Step)
+  const avg = (f: (s: Step) => number): number => s3.reduce((a, s) => a + f(s), 0) / s3.length
+  return {
+    msgsPerS: Math.round(avg((s) => s.deliveredPerS)),
+    mbPerS: Math.round(avg((s) => s.deliveredMBps) * 100) / 100,
+    loadedP50: Math.max(...s3.map((s) => s.latencyUs?.p50 ?? 0)),
+  }
+}
+
+async function rrpVariant(variant: RrpVariant): Promise<RrpVariantResult> {
+  const t0 = Date.now()
+  const c = await new Cluster(variant.mode === undefined ? {} : { rrpMode: variant.mode }).init()
+  live.add(c)
+  try {
+    for (const id of c.nodes) c.start(id)
+    for (const id of c.nodes) await c.ready(id)
+    await c.ring([1, 2, 3], 30_000)
+    if (variant.mode !== undefined) {
+      // Both networks in use on every node before measuring (a redundant ring that quietly runs
+      // on one network would compare nothing).
+      await waitFor(
+        async () => {
+          for (const id of c.nodes) {
+            const rings = (await c.result(id, 'status')).rings as RingAfter[]
+            if (rings.length !== 2 || !rings.every((r) => r.state === 'ok' && r.inUse)) return false
+          }
+          return true
+        },
+        `both networks ok and in use (${variant.mode})`,
+        15_000,
+      )
+    }
+    const one = await cpgbenchRun(c, 1, 64, rrpDuration, RRP_SIZES)
+    const three = await cpgbenchRun(c, 3, 64, rrpDuration, RRP_SIZES)
+    const stats = await c.result(1, 'stats')
+    const ringsAfter = (stats.rings as Array<RingAfter & { rrp?: Record<string, unknown> }>).map(
+      (r) => ({
+        ringNo: r.ringNo,
+        address: r.address,
+        port: r.port,
+        state: r.state,
+        inUse: r.inUse,
+        ...(r.rrp === undefined
+          ? {}
+          : {
+              faultyCount: r.rrp.faultyCount as number,
+              datagramsTx: r.rrp.datagramsTx as number,
+              datagramsRx: r.rrp.datagramsRx as number,
+              duplicatesDropped: r.rrp.duplicatesDropped as number,
+              lost: r.rrp.lost as number,
+            }),
+      }),
+    )
+    const cells: RrpVariantResult['cells'] = {}
+    RRP_SIZES.forEach((size, i) => {
+      cells[size] = { one: cell(one, i, 1), three: cell(three, i, 3) }
+    })
+    return {
+      name: variant.name,
+      mode: variant.mode ?? 'none',
+      cells,
+      ringsAfter,
+      wallS: (Date.now() - t0) / 1000,
+      raw: { one, three },
+    }
+  } finally {
+    await c.destroy()
+    live.delete(c)
+  }
+}
+
+function rrpTable(results: readonly RrpVariantResult[]): string {
+  const base = results[0] as RrpVariantResult
+  const rest = results.slice(1)
+  let md = `Redundant rings: 3 nodes, loopback (ring 0 127.0.0.1-3; ring 1 127.0.2.1-3, own port), a fresh cluster per variant, ${rrpDuration} s per size, window 64; × = msgs/s against 1 network in this run\n\n`
+  md += `| size | senders | 1 network msgs/s | MB/s |${rest.map((r) => ` ${r.name} msgs/s | MB/s | × |`).join('')}\n`
+  md += `|---|---|---|---|${rest.map(() => '---|---|---|').join('')}\n`
+  for (const size of RRP_SIZES) {
+    for (const k of ['one', 'three'] as const) {
+      const b = base.cells[size]?.[k] as RrpCell
+      md += `| ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} | ${k === 'one' ? 1 : 3} | ${fmt(b.msgsPerS)} | ${b.mbPerS.toFixed(2)} |`
+      for (const r of rest) {
+        const x = r.cells[size]?.[k] as RrpCell
+        md += ` ${fmt(x.msgsPerS)} | ${x.mbPerS.toFixed(2)} | ${ratio(x.msgsPerS, b.msgsPerS)} |`
+      }
+      md += '\n'
+    }
+  }
+  md += '\nRings of node 1 after each variant:'
+  for (const r of results)
+    md += ` ${r.name}: ${r.ringsAfter.map((g) => `ring ${g.ringNo} ${g.state}${g.inUse ? '' : ' (out of use)'}${g.faultyCount ? `, faulty ${g.faultyCount}×` : ''}`).join(', ')} (${Math.round(r.wallS)} s);`
+  return `${md.slice(0, -1)}.\n`
+}
 
 async function main(): Promise<void> {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown'
@@ -276,8 +437,9 @@ async function main(): Promise<void> {
     wrap,
     ...(v.netns ? { portCheckAddresses: [] } : {}),
   }).init()
+  live.add(c)
   const cleanup = (): void => {
-    void c.destroy()
+    for (const x of live) void x.destroy()
     removeNetns()
   }
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
@@ -299,6 +461,33 @@ async function main(): Promise<void> {
     process.stderr.write('bench: 3 senders done\n')
     const idle = await cpgbenchRun(c, 1, 1, 1)
     process.stderr.write('bench: window-1 latency done\n')
+    // The main cluster goes before the redundant-ring variants start (their own clusters).
+    await c.destroy()
+    live.delete(c)
+    removeNetns()
+    let rrp: { durationS: number; sizes: number[]; variants: RrpVariantResult[] } | undefined
+    let rrpSkipped: string | undefined
+    let rrpError: string | undefined
+    if (v['no-rrp']) rrpSkipped = '--no-rrp'
+    else if (v.netns) rrpSkipped = '--netns (the redundant-ring comparison runs on loopback only)'
+    else {
+      const t1 = Date.now()
+      try {
+        const variants: RrpVariantResult[] = []
+        for (const variant of RRP_VARIANTS) {
+          variants.push(await rrpVariant(variant))
+          process.stderr.write(`bench: rrp ${variant.name} done\n`)
+        }
+        rrp = { durationS: rrpDuration, sizes: RRP_SIZES, variants }
+        process.stderr.write(`bench: rrp comparison ${Math.round((Date.now() - t1) / 1000)} s\n`)
+      } catch (e) {
+        rrpError = e instanceof Error ? e.message : String(e)
+        process.stderr.write(`bench: rrp comparison FAILED: ${rrpError}\n`)
+        process.exitCode = 1
+      }
+    }
+    if (rrpSkipped !== undefined)
+      process.stderr.write(`bench: rrp comparison skipped (${rrpSkipped})\n`)
     const rows = SIZES.map((size, i) => {
       const u = udp[i] as UdpResult
       const s1 = one[0]?.steps[i] as Step
@@ -333,10 +522,10 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
     for (const r of rows) {
       const cs = r.corosync as { one: number; three: number; p50: number; p99: number }
-      const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '-')
       md += `| ${r.size} | 1 | ${fmt(r.oneSender.msgsPerS)} | ${r.oneSender.mbPerS.toFixed(2)} | ${fmt(r.oneSender.idleP50)}/${fmt(r.oneSender.idleP99)} | ${fmt(r.oneSender.loadedP50)}/${fmt(r.oneSender.loadedP99)} | ${fmt(r.udp.flood.msgsPerS)} | ${r.udp.flood.mbPerS.toFixed(2)} | ${fmt(r.udp.ping.p50)}/${fmt(r.udp.ping.p99)} | ${ratio(r.oneSender.msgsPerS, r.udp.flood.msgsPerS)} | ${fmt(cs.one)} | ${ratio(r.oneSender.msgsPerS, cs.one)} | ${cs.p50}/${cs.p99} |\n`
       md += `| ${r.size} | 3 | ${fmt(r.threeSenders.msgsPerS)} | ${r.threeSenders.mbPerS.toFixed(2)} | | ${fmt(r.threeSenders.loadedP50)}/${fmt(r.threeSenders.loadedP99)} | | | | ${ratio(r.threeSenders.msgsPerS, r.udp.flood.msgsPerS)} | ${fmt(cs.three)} | ${ratio(r.threeSenders.msgsPerS, cs.three)} | |\n`
     }
+    if (rrp !== undefined) md += `\n${rrpTable(rrp.variants)}`
     process.stdout.write(`${md}\n`)
     mkdirSync(outDir, { recursive: true })
     const file = join(
@@ -345,11 +534,23 @@ async function main(): Promise<void> {
     )
     writeFileSync(
       file,
-      `${JSON.stringify({ machine, durationS: duration, wallS: (Date.now() - t0) / 1000, rows, raw: { one, three, idle } }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          machine: { ...machine, loadavg: loadavg() },
+          durationS: duration,
+          wallS: (Date.now() - t0) / 1000,
+          rows,
+          raw: { one, three, idle },
+          rrp: rrp ?? { skipped: rrpSkipped ?? null, error: rrpError ?? null },
+        },
+        null,
+        2,
+      )}\n`,
     )
     process.stderr.write(`bench: results in ${file} (${Math.round((Date.now() - t0) / 1000)} s)\n`)
   } finally {
-    await c.destroy()
+    for (const x of live) await x.destroy()
+    live.clear()
     removeNetns()
   }
 }

@@ -28,6 +28,13 @@ export interface ClusterOptions {
   /** Checks the port only on these addresses (default: the nodes' addresses). */
   readonly portCheckAddresses?: readonly string[]
   readonly extraTotem?: string
+  /**
+   * Two networks (redundant ring protocol) in this mode: `ring1_addr` on `ring1Address(id)` and a
+   * second `interface` block (linknumber 1) with its own port. Absent: one network, as before.
+   */
+  readonly rrpMode?: 'active' | 'passive'
+  /** Ring 1's address of node `id` (default 127.0.2.id: 127.0.1.N is the fault proxy's). */
+  readonly ring1Address?: (id: number) => string
 }
 
 function bindable(address: string, port: number): Promise<boolean> {
@@ -92,6 +99,8 @@ export class Cluster {
   readonly nodes: readonly number[]
   readonly running: Map<number, Running> = new Map()
   port = 0
+  /** Ring 1's port (`rrpMode` only). */
+  port1 = 0
   private readonly o: ClusterOptions
 
   constructor(o: ClusterOptions = {}) {
@@ -108,7 +117,15 @@ export class Cluster {
     const addrs = this.o.portCheckAddresses ?? this.nodes.map((n) => this.address(n))
     const all = this.o.proxied ? [...addrs, ...this.nodes.map((n) => `127.0.1.${n}`)] : addrs
     this.port = await freePort(all)
+    if (this.o.rrpMode !== undefined) {
+      do this.port1 = await freePort(this.nodes.map((n) => this.ring1Address(n)))
+      while (this.port1 === this.port)
+    }
     return this
+  }
+
+  ring1Address(id: number): string {
+    return this.o.ring1Address?.(id) ?? `127.0.2.${id}`
   }
 
   stateDir(id: number): string {
@@ -127,9 +144,16 @@ export class Cluster {
   conf(id: number): string {
     const addr = (n: number): string =>
       this.o.proxied && n !== id ? `127.0.1.${n}` : this.address(n)
+    const rrp = this.o.rrpMode
+    const ring1 = (n: number): string =>
+      rrp === undefined ? '' : `    ring1_addr: ${this.ring1Address(n)}\n`
     const nodes = this.nodes
-      .map((n) => `  node {\n    nodeid: ${n}\n    ring0_addr: ${addr(n)}\n  }\n`)
+      .map((n) => `  node {\n    nodeid: ${n}\n    ring0_addr: ${addr(n)}\n${ring1(n)}  }\n`)
       .join('')
+    const rrpTotem =
+      rrp === undefined
+        ? ''
+        : `  rrp_mode: ${rrp}\n  interface {\n    linknumber: 1\n    mcastport: ${this.port1}\n  }\n`
     return `system {
   state_dir: ${this.stateDir(id)}
 }
@@ -145,7 +169,7 @@ ${this.o.extraTotem ?? ''}  interface {
     linknumber: 0
     mcastport: ${this.port}
   }
-}
+${rrpTotem}}
 nodelist {
 ${nodes}}
 logging {
