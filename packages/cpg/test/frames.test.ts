@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { CPG_FRAME_BYTES_MAX, FrameReader, FrameType } from '../src/index.ts'
 import { decodeDeliver, decodeMcast, encodeDeliver, encodeMcast } from '../src/frames.ts'
+import { CPG_FRAME_BYTES_MAX, FrameReader, FrameType } from '../src/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -68,7 +68,11 @@ describe('client socket frames', () => {
     ).subarray(5)
     expect(decodeDeliver(d)).toMatchObject({ nodeId: 3, pid: 77, group: 'g', ringId: '1.4' })
     for (let n = 0; n < 15; n++)
-      expect(() => decodeDeliver(d.subarray(0, n))).toThrow(expect.objectContaining({ code: 'ERR_CPG_PROTOCOL' }))
-    expect(() => decodeMcast(new Uint8Array([7, 0]))).toThrow(expect.objectContaining({ code: 'ERR_CPG_PROTOCOL' }))
+      expect(() => decodeDeliver(d.subarray(0, n))).toThrow(
+        expect.objectContaining({ code: 'ERR_CPG_PROTOCOL' }),
+      )
+    expect(() => decodeMcast(new Uint8Array([7, 0]))).toThrow(
+      expect.objectContaining({ code: 'ERR_CPG_PROTOCOL' }),
+    )
   })
 })

@@ -49,7 +49,9 @@ describe('seed 000: closed process groups with pids', () => {
     for (const x of r.slice(0, 3))
       expect(x.log).toEqual(['M5', 'M6', 'M7', `CTA${three}`, 'M8', `CRA${three}`])
     expect(r[3]?.log).toEqual(['M5', 'M6', 'M7'])
-    const cta = r[0]?.events.findLast((e) => e.type === 'confchg' && e.kind === 'transitional')
+    const cta = [...(r[0]?.events ?? [])]
+      .reverse()
+      .find((e) => e.type === 'confchg' && e.kind === 'transitional')
     expect(cta).toMatchObject({ left: [{ nodeId: 4, pid: 12, reason: 'nodedown' }] })
   })
 })
