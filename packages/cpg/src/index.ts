@@ -34,6 +34,7 @@ export { CPG_ERROR_CODES, CpgErrorCode, cpgError } from './errors.ts'
 export {
   CPG_FRAME_BYTES_MAX,
   CPG_PROTOCOL_VERSION,
+  type Frame,
   FrameReader,
   FrameType,
 } from './frames.ts'
