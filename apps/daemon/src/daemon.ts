@@ -4,7 +4,6 @@
  * SIGINT: orderly leave, flush, exit 0; a second signal: exit at once).
  */
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import {
   type ConfigurationChange,
   type Delivery,
@@ -18,6 +17,7 @@ import {
   ControlCommand,
   createCpgNode,
   defaultControlSocketPath,
+  defaultCpgSocketPath,
   type TotemNode,
 } from '@totem-ts/stack'
 import { type BurnIn, startBurnIn } from './burn-in.ts'
@@ -102,7 +102,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     )
   }
   const controlPath = o.controlSocket ?? defaultControlSocketPath(config.stateDir)
-  const cpgPath = o.cpgSocket ?? join(config.stateDir, 'cpg.sock')
+  const cpgPath = o.cpgSocket ?? defaultCpgSocketPath(config.stateDir)
   let cpgServer: CpgServer | undefined
   let burnIn: BurnIn | undefined
   const startedAt = Date.now()

@@ -69,6 +69,14 @@ export function defaultControlSocketPath(stateDir: string): string {
   return join(stateDir, CONTROL_SOCKET_NAME)
 }
 
+/** File name of the CPG client socket inside the state dir. */
+export const CPG_SOCKET_NAME = 'cpg.sock'
+
+/** Where `totemd` serves CPG clients by default: `<stateDir>/cpg.sock`. */
+export function defaultCpgSocketPath(stateDir: string): string {
+  return join(stateDir, CPG_SOCKET_NAME)
+}
+
 /** A request id: echoed back in the response. */
 export type ControlId = number | string | null
 

@@ -32,6 +32,7 @@ export {
   type ControlRequest,
   type ControlRequestOptions,
   type ControlResponse,
+  CPG_SOCKET_NAME,
   controlError,
   controlRequest,
   createControlLineReader,
@@ -39,6 +40,7 @@ export {
   decodeControlRequest,
   decodeControlResponse,
   defaultControlSocketPath,
+  defaultCpgSocketPath,
   encodeControlLine,
 } from './control.ts'
 export { type CpgNode, type CpgNodeOptions, createCpgNode } from './cpg-node.ts'

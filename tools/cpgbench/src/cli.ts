@@ -10,13 +10,13 @@ import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Guarantee, isTotemError } from '@totem-ts/common'
 import { checkConfig, DEFAULT_STATE_DIR, formatConfigErrors } from '@totem-ts/config'
-import { CONTROL_SOCKET_NAME } from '@totem-ts/stack'
+import { CONTROL_SOCKET_NAME, defaultCpgSocketPath } from '@totem-ts/stack'
 import { type BenchResult, type Progress, runBench, type StepResult } from './bench.ts'
 import { HEADER_BYTES } from './payload.ts'
 import { openBenchTrace } from './trace.ts'
 
 /** The CPG socket totemd listens on with the default state dir. */
-export const DEFAULT_CPG_SOCKET: string = join(DEFAULT_STATE_DIR, 'cpg.sock')
+export const DEFAULT_CPG_SOCKET: string = defaultCpgSocketPath(DEFAULT_STATE_DIR)
 /** The default sizes: 64 B doubling to 64 KiB. */
 export const DEFAULT_SIZES: readonly number[] = Array.from({ length: 11 }, (_, i) => 64 << i)
 /** Largest message size (the CPG limit, 1 MiB). */
@@ -311,7 +311,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       io.err(`${formatConfigErrors(r.errors, r.omitted)}\n`)
       return 1
     }
-    socket = join(r.config.stateDir, 'cpg.sock')
+    socket = defaultCpgSocketPath(r.config.stateDir)
   }
   const controlSocket = args.controlSocket ?? join(dirname(socket), CONTROL_SOCKET_NAME)
   const startedAt = new Date()

@@ -8,13 +8,15 @@ import { parseArgs } from 'node:util'
 import { isTotemError, TotemError } from '@totem-ts/common'
 import { checkConfig, DEFAULT_STATE_DIR, formatConfigErrors } from '@totem-ts/config'
 import { type CpgGroupInfo, initialize } from '@totem-ts/cpg'
-import { CONTROL_SOCKET_NAME, ControlCommand, controlRequest } from '@totem-ts/stack'
-
-/** File name of the CPG socket inside the state dir (totemd's default `--cpg-socket`). */
-export const CPG_SOCKET_NAME = 'cpg.sock'
+import {
+  CONTROL_SOCKET_NAME,
+  ControlCommand,
+  controlRequest,
+  defaultCpgSocketPath,
+} from '@totem-ts/stack'
 
 /** The CPG socket totemd listens on with the default state dir. */
-export const DEFAULT_CPG_SOCKET: string = join(DEFAULT_STATE_DIR, CPG_SOCKET_NAME)
+export const DEFAULT_CPG_SOCKET: string = defaultCpgSocketPath(DEFAULT_STATE_DIR)
 
 const HELP = `Usage: totem-cpgtool [options]
 
@@ -239,7 +241,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       io.err(`${formatConfigErrors(r.errors, r.omitted)}\n`)
       return 1
     }
-    socket = join(r.config.stateDir, CPG_SOCKET_NAME)
+    socket = defaultCpgSocketPath(r.config.stateDir)
   }
   const controlSocket = args.controlSocket ?? join(dirname(socket), CONTROL_SOCKET_NAME)
   let groups: CpgGroupInfo[]

@@ -13,8 +13,9 @@
  *
  * @packageDocumentation
  */
+
+export { CPG_SOCKET_NAME } from '@totem-ts/stack'
 export {
-  CPG_SOCKET_NAME,
   DEFAULT_CPG_SOCKET,
   escapeGroupName,
   type ListedGroup,
