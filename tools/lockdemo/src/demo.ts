@@ -326,7 +326,14 @@ export async function runDemo(args: readonly string[], o: DemoOutput = stdio): P
     // ---- summary
     await demo.stopLoads()
     const final = await demo.check(c1, 'final check')
-    const tables = [...demo.clients.values()].map((c) => c.service?.digest())
+    // Local tables are read at arbitrary moments: with the load stopped they must converge once
+    // the last messages in flight are delivered everywhere (the agreed-position check above is
+    // the exact one). Give them up to 3 s.
+    let tables = [...demo.clients.values()].map((c) => c.service?.digest())
+    for (let i = 0; i < 30 && new Set(tables).size !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      tables = [...demo.clients.values()].map((c) => c.service?.digest())
+    }
     const total = [...demo.clients.values()].reduce((a, c) => a + demo.granted(c), 0)
     o.out('\nsummary\n')
     o.out(
