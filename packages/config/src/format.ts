@@ -119,6 +119,15 @@ export function formatEffectiveConfig(config: TotemNodeConfig): string {
     explicit: has('totem.crypto_hash') || has('totem.secauth'),
   })
   t.push({ key: 'keyfile', value: cr.keyFile, explicit: has('totem.keyfile') })
+  t.push({
+    key: 'interop',
+    value: config.interop,
+    explicit: has('totem.interop'),
+    comment:
+      config.interop === 'corosync3'
+        ? "shares a ring with corosync 3.1 nodes: corosync's CPG semantics, no crypto, one ring"
+        : 'native totem-ts mode',
+  })
   const rrp = config.rrp
   const linkMode = rrp.source === 'link_mode'
   t.push({

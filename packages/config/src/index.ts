@@ -53,6 +53,7 @@ export type {
   CryptoConfig,
   CryptoHash,
   DebugLevel,
+  InteropMode,
   IpVersion,
   LoadedConfig,
   LoggingConfig,

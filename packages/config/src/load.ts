@@ -19,6 +19,7 @@ import type {
   CryptoConfig,
   CryptoHash,
   DebugLevel,
+  InteropMode,
   IpVersion,
   LoadedConfig,
   LoggingConfig,
@@ -110,6 +111,7 @@ interface TotemPart {
   readonly clearNodeHighBit: boolean
   readonly downcheckMs: number
   readonly crypto: CryptoConfig
+  readonly interop: InteropMode
   readonly rrpMode?: { readonly key: 'rrp_mode' | 'link_mode'; readonly value: string }
   readonly rrpOptions: RrpOptions
   readonly srp: SrpOptions
@@ -219,6 +221,17 @@ function readTotem(v: SectionView): TotemPart {
     keyFile,
   }
 
+  const interop = v.oneOf<InteropMode>('interop', ['none', 'corosync3']) ?? 'none'
+  if (interop === 'corosync3' && crypto.enabled) {
+    d.error(
+      'ERR_CONFIG_CONFLICT',
+      v.lineOf('interop') ?? v.line,
+      'totem.interop',
+      'interop: corosync3 needs crypto off (corosync 3.1 encrypts with knet only; udpu is plaintext)',
+      { expected: 'crypto_cipher: none and crypto_hash: none' },
+    )
+  }
+
   const rrp = v.oneOf<RrpMode>('rrp_mode', ['none', 'active', 'passive'])
   const link = v.oneOf('link_mode', ['passive', 'active', 'rr'])
   let rrpMode: TotemPart['rrpMode']
@@ -288,6 +301,7 @@ function readTotem(v: SectionView): TotemPart {
     clearNodeHighBit,
     downcheckMs,
     crypto,
+    interop,
     rrpOptions,
     srp,
     srpOk,
@@ -916,6 +930,15 @@ function check(
     }
   }
   let rrp = rrpFrom(diag, totem, rings, tv.lineOf(totem.rrpMode?.key ?? '') ?? tv.line)
+  if (totem.interop === 'corosync3' && rings > 1) {
+    diag.error(
+      'ERR_CONFIG_CONFLICT',
+      tv.lineOf('interop') ?? tv.line,
+      'totem.interop',
+      `interop: corosync3 needs one ring (corosync's udpu has one link), the nodes have ${rings}`,
+      { expected: 'only ring0_addr in the nodelist' },
+    )
+  }
 
   let srpResolved: Readonly<SrpConfig> | undefined
   if (totem.srpOk && nodes.length > 0 && checkSrpRules(diag, tv, totem.srp, nodes.length)) {
@@ -944,6 +967,7 @@ function check(
     transport: Object.freeze(transport),
     crypto: Object.freeze(totem.crypto),
     rrp: Object.freeze(rrp),
+    interop: totem.interop,
     logging: Object.freeze(logging),
     stateDir,
     keyLines: Object.freeze(keyLines),

@@ -72,6 +72,13 @@ export interface CryptoConfig {
   readonly keyFile: string
 }
 
+/**
+ * `totem.interop`: what the node must interoperate with. `corosync3` shares a ring with Debian
+ * corosync 3.1 nodes (udpu, crypto off, one ring); `none` (the default) is totem-ts's native mode,
+ * which may add crypto and redundant rings on the wire.
+ */
+export type InteropMode = 'none' | 'corosync3'
+
 /** Redundant ring mode. */
 export type RrpMode = 'none' | 'active' | 'passive'
 
@@ -145,6 +152,13 @@ export interface TotemNodeConfig {
   readonly transport: TransportConfig
   readonly crypto: CryptoConfig
   readonly rrp: RrpConfig
+  /**
+   * `totem.interop`. In `corosync3` the file must leave crypto off and give one ring (it is an
+   * error otherwise), and the CPG service follows corosync's CPG semantics
+   * (`@totem-ts/cpg`'s `corosyncCompat`). corosync itself ignores the key.
+   * @defaultValue 'none'
+   */
+  readonly interop: InteropMode
   readonly logging: LoggingConfig
   /** `system.state_dir`: where the ring id is kept. */
   readonly stateDir: string

@@ -54,6 +54,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   s('totem.secauth', 'corosync 2: on = aes256 + sha256'),
   s('totem.keyfile', 'crypto.keyFile'),
   s('totem.rrp_mode', 'rrp.mode (corosync 2)'),
+  s('totem.interop', 'interop: corosync3 | none (totem-ts only; corosync ignores it)'),
   s('totem.link_mode', 'rrp.mode (corosync 3): passive, active, rr → passive'),
   i('totem.cluster_uuid', 'pcs metadata, not read by corosync'),
   i('totem.send_join', 'random join delay: always 0 in totem-ts'),

@@ -411,6 +411,22 @@ describe('transport, crypto and redundancy', () => {
     '\tnode {\n\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1\n\t\tnodeid: 1\n\t}\n' +
     '\tnode {\n\t\tring0_addr: 10.0.0.2\n\t\tring1_addr: 10.1.0.2\n\t\tnodeid: 2\n\t}\n}\n'
 
+  it('totem.interop: none by default, corosync3 only with crypto off and one ring (issue 9)', () => {
+    expect(loadConfig(conf(2)).config.interop).toBe('none')
+    expect(loadConfig(conf(2, '\tinterop: corosync3\n')).config.interop).toBe('corosync3')
+    expect(loadConfig(conf(2, '\tinterop: none\n')).config.interop).toBe('none')
+    expect(errs(conf(2, '\tinterop: corosync2\n'))).toEqual([
+      ['ERR_CONFIG_VALUE', 4, 'totem.interop'],
+    ])
+    expect(
+      errs(conf(2, '\tinterop: corosync3\n\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n')),
+    ).toEqual([['ERR_CONFIG_CONFLICT', 4, 'totem.interop']])
+    expect(errs(twoRings('\tinterop: corosync3\n'))).toEqual([
+      ['ERR_CONFIG_CONFLICT', 4, 'totem.interop'],
+    ])
+    expect(warns(conf(2, '\tinterop: corosync3\n'))).toEqual([])
+  })
+
   it.each([
     ['', 'passive', 'default', []],
     ['\trrp_mode: active\n', 'active', 'rrp_mode', []],

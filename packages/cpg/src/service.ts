@@ -143,6 +143,19 @@ export interface CpgServiceOptions {
   readonly syncServices?: readonly number[]
   /** Little-endian on the wire, as every corosync on x86/ARM. @defaultValue true */
   readonly littleEndian?: boolean
+  /**
+   * corosync 3 compatibility (a ring shared with corosync nodes, `totem { interop: corosync3 }`):
+   * group state changes exactly where corosync's CPG changes it, so local processes see the same
+   * sequence as corosync's clients. (1) CPG messages delivered while the groups re-synchronise
+   * are applied at once instead of after it; (2) the processes of nodes that left stay listed
+   * until the CPG sync round ends (the transitional confchg still shows the survivors); (3) a
+   * multicast from a node with no process in its group is dropped and counted
+   * (`rxDropped.ERR_CPG_UNKNOWN_SENDER`), as corosync drops it; (4) the regular confchg at the end
+   * of a re-synchronisation goes only to groups whose members changed; (5) the regular
+   * `totemConfchg` comes at that point too, not with the ring's regular configuration.
+   * @defaultValue false
+   */
+  readonly corosyncCompat?: boolean
 }
 
 const REASON_TO_WIRE: Record<CpgReason, number> = {
@@ -250,6 +263,7 @@ class Service implements CpgService {
   readonly #log: Logger
   readonly #limits: CpgLimits
   readonly #le: boolean
+  readonly #compat: boolean
   readonly #syncServices: number[]
   #broadcast: Broadcast | undefined
   /** group → member key → member. */
@@ -293,6 +307,7 @@ class Service implements CpgService {
     this.#log = o.runtime.logger.child('CPG')
     this.#limits = { ...CPG_LIMITS_DEFAULT, ...o.limits }
     this.#le = o.littleEndian ?? true
+    this.#compat = o.corosyncCompat ?? false
     this.#syncServices = [...new Set(o.syncServices ?? [CPG_SERVICE_ID])].sort((a, b) => a - b)
     if (!this.#syncServices.includes(CPG_SERVICE_ID))
       throw new TotemError('ERR_INVALID_ARGUMENT', 'syncServices must include cpg (2)')
@@ -571,6 +586,8 @@ class Service implements CpgService {
       for (const [g, members] of this.#groups) {
         for (const [k, m] of members) {
           if (alive.has(m.nodeId)) continue
+          // corosync keeps them until its CPG sync round ends (#activate removes them then).
+          if (this.#compat) continue
           members.delete(k)
           this.#entries--
           let l = left.get(g)
@@ -582,18 +599,20 @@ class Service implements CpgService {
         }
       }
       for (const g of this.#local.keys())
-        this.#groupConfchg(g, 'transitional', left.get(g) ?? [], [])
+        this.#groupConfchg(g, 'transitional', left.get(g) ?? [], [], undefined, alive)
       return
     }
     this.#ringText = ringText
     this.#hold = true
     if (this.#sync !== undefined) this.#abortSync()
-    this.#totemConfchg({
-      type: 'totemConfchg',
-      kind: 'regular',
-      ringId: ringText,
-      members: [...c.members],
-    })
+    // corosync's CPG tells its clients about the new ring when its sync round ends (#activate).
+    if (!this.#compat)
+      this.#totemConfchg({
+        type: 'totemConfchg',
+        kind: 'regular',
+        ringId: ringText,
+        members: [...c.members],
+      })
     this.#st.syncs++
     this.#sync = {
       ring: c.ringId,
@@ -668,7 +687,7 @@ class Service implements CpgService {
       return
     }
     const s = this.#sync
-    if (s !== undefined && !s.activated) {
+    if (s !== undefined && !s.activated && !this.#compat) {
       // Applied after the groups are re-synchronised (see createCpgService). The payload view
       // dies with this callback: keep a copy.
       this.#st.syncBuffered++
@@ -761,6 +780,10 @@ class Service implements CpgService {
     conn: bigint,
     data: Uint8Array,
   ): void {
+    if (this.#compat && !this.#knows(sender, g)) {
+      this.#drop('ERR_CPG_UNKNOWN_SENDER')
+      return
+    }
     this.#st.mcastsDelivered++
     if (sender === this.nodeId) {
       const p = this.#procs.get(Number(conn))
@@ -787,6 +810,14 @@ class Service implements CpgService {
     }
   }
 
+  /** True when node `sender` has a process in group `g` (corosync's "known node" check). */
+  #knows(sender: NodeId, g: string): boolean {
+    const members = this.#groups.get(g)
+    if (members === undefined) return false
+    for (const m of members.values()) if (m.nodeId === sender) return true
+    return false
+  }
+
   #totemConfchg(ev: CpgTotemConfchgEvent): void {
     for (const p of [...this.#procs.values()]) p.sink.onEvent(ev)
   }
@@ -797,6 +828,7 @@ class Service implements CpgService {
     left: CpgMemberChange[],
     joined: CpgMemberChange[],
     extra?: Proc,
+    onlyNodes?: ReadonlySet<number>,
   ): void {
     const set = this.#local.get(g)
     if ((set === undefined || set.size === 0) && extra === undefined) return
@@ -806,7 +838,9 @@ class Service implements CpgService {
       group: groupDisplayName(g),
       kind,
       ringId: this.#ringText,
-      members: [...(this.#groups.get(g)?.values() ?? [])].sort(byMember),
+      members: [...(this.#groups.get(g)?.values() ?? [])]
+        .filter((m) => onlyNodes === undefined || onlyNodes.has(m.nodeId))
+        .sort(byMember),
       left: left.sort(byMember),
       joined: joined.sort(byMember),
     }
@@ -906,8 +940,20 @@ class Service implements CpgService {
       }
       if (members.size === 0) this.#groups.delete(g)
     }
-    for (const g of this.#local.keys())
-      this.#groupConfchg(g, 'regular', left.get(g) ?? [], joined.get(g) ?? [])
+    for (const g of this.#local.keys()) {
+      const l = left.get(g) ?? []
+      const j = joined.get(g) ?? []
+      // corosync's CPG tells a group's clients only about groups that changed.
+      if (this.#compat && l.length === 0 && j.length === 0) continue
+      this.#groupConfchg(g, 'regular', l, j)
+    }
+    if (this.#compat)
+      this.#totemConfchg({
+        type: 'totemConfchg',
+        kind: 'regular',
+        ringId: s.ringText,
+        members: [...s.members],
+      })
     this.#st.lastSyncMs = Math.round(this.#rt.clock.nowMs() - s.startedAt)
     const buffered = s.buffered.splice(0)
     for (const b of buffered) this.#apply(b.sender, b.guarantee, b.message)

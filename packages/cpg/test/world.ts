@@ -48,9 +48,15 @@ export class CpgWorld {
   readonly nodes = new Map<number, Node>()
   readonly stores = new Map<number, ReturnType<typeof createMemoryRingIdStore>>()
   drop: DropRule = () => false
+  /** Each node's ring, to inject raw messages. */
+  readonly srps = new Map<number, Srp>()
 
-  constructor(ids: number[]) {
+  /** Services created with `createCpgService`'s `corosyncCompat`. */
+  readonly corosyncCompat: boolean
+
+  constructor(ids: number[], options: { corosyncCompat?: boolean } = {}) {
     this.ids = ids
+    this.corosyncCompat = options.corosyncCompat ?? false
   }
 
   at(delayMs: number, fire: () => void): Pending {
@@ -142,7 +148,11 @@ export class CpgWorld {
     const entry = { alive: true } as Node
     this.nodes.set(id, entry)
     const runtime = this.runtime(id)
-    const cpg = createCpgService({ nodeId: id as NodeId, runtime })
+    const cpg = createCpgService({
+      nodeId: id as NodeId,
+      runtime,
+      corosyncCompat: this.corosyncCompat,
+    })
     const srp = createSrp(resolveSrpOptions({ tokenTimeoutMs: 200 }, this.ids.length), {
       nodeId: id as NodeId,
       runtime,
@@ -151,6 +161,7 @@ export class CpgWorld {
       listener: cpg,
     })
     cpg.bind(srp)
+    this.srps.set(id, srp)
     entry.srp = srp
     entry.cpg = cpg
     await srp.start()

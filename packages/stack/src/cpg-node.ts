@@ -58,6 +58,7 @@ export function createCpgNode(options: CpgNodeOptions): CpgNode {
   const service = createCpgService({
     nodeId: node.nodeId,
     runtime,
+    corosyncCompat: options.config.interop === 'corosync3',
     ...(options.cpgLimits === undefined ? {} : { limits: options.cpgLimits }),
   })
   const onSend = options.onCpgSend
