@@ -259,6 +259,34 @@ function scenario(name: string, kinds: [number, NodeKind][]): void {
       }
     })
 
+    it('orderly leave: SIGTERM of ours sends a leave, corosync re-forms without waiting for a token loss', {
+      timeout: 30_000,
+    }, async () => {
+      const victim = ours[0] as number
+      const rest = all.filter((n) => n !== victim)
+      const leftLine = new RegExp(
+        `A new membership \\(\\S+\\) was formed\\. Members left: ${victim}$`,
+        'gm',
+      )
+      const seen = (id: number): number => lab.daemonLog(id).match(leftLine)?.length ?? 0
+      const before = corosyncs.map(seen)
+      const t0 = Date.now()
+      const stopped = lab.stop(victim)
+      // corosync's own log says when it formed the ring without us: a leave makes that immediate,
+      // a token loss would take token (1000 ms) + consensus (1200 ms).
+      const { ms } = await waitFor(
+        () =>
+          corosyncs.every((id, i) => seen(id) > (before[i] as number)) && { ms: Date.now() - t0 },
+        `corosync forming a ring without node ${victim}`,
+        10_000,
+      )
+      await stopped
+      expect(ms).toBeLessThan(1000)
+      await ringFormed(rest)
+      lab.start(victim)
+      await ringFormed(all)
+    })
+
     it('5: every trace passes the EVS checker (CPG level: both sides; ring level: ours)', () => {
       const files = readdirTraces(lab.dir)
       const cpgText = files.cpg.map((f) => readFileSync(f, 'utf8')).join('')
