@@ -16,9 +16,12 @@ import {
   TotemError,
 } from '@totem-ts/common'
 import {
+  CmapReason,
   type CpgMessage,
   decodeAppMessage,
   encodeAppMessage,
+  encodeVotequorumNodeinfo,
+  ServiceId,
   type ServiceMessage,
   CpgReason as WireReason,
 } from '@totem-ts/wire'
@@ -156,6 +159,15 @@ export interface CpgServiceOptions {
    * @defaultValue false
    */
   readonly corosyncCompat?: boolean
+  /**
+   * With `corosyncCompat`: what this node announces in the sync rounds of corosync services it
+   * does not implement, so that corosync counts it. In the cmap round it sends the cmap
+   * config-version message with the key absent; in the votequorum round (when the corosync nodes
+   * run votequorum) a NODEINFO with these votes and expected votes and no flags (it never claims
+   * to be quorate, so corosync keeps its own expected votes and wait-for-all state).
+   * @defaultValue undefined: only barriers in those rounds (corosync then counts 0 votes for it)
+   */
+  readonly corosyncServices?: { readonly votes: number; readonly expectedVotes: number }
 }
 
 const REASON_TO_WIRE: Record<CpgReason, number> = {
@@ -264,6 +276,7 @@ class Service implements CpgService {
   readonly #limits: CpgLimits
   readonly #le: boolean
   readonly #compat: boolean
+  readonly #announce: { readonly votes: number; readonly expectedVotes: number } | undefined
   readonly #syncServices: number[]
   #broadcast: Broadcast | undefined
   /** group → member key → member. */
@@ -308,6 +321,14 @@ class Service implements CpgService {
     this.#limits = { ...CPG_LIMITS_DEFAULT, ...o.limits }
     this.#le = o.littleEndian ?? true
     this.#compat = o.corosyncCompat ?? false
+    this.#announce = this.#compat ? o.corosyncServices : undefined
+    if (this.#announce !== undefined) {
+      const { votes, expectedVotes } = this.#announce
+      if (!Number.isInteger(votes) || votes < 0 || votes > 0xffff_ffff)
+        throw new TotemError('ERR_INVALID_ARGUMENT', 'corosyncServices.votes must be a u32')
+      if (!Number.isInteger(expectedVotes) || expectedVotes < 1 || expectedVotes > 0xffff_ffff)
+        throw new TotemError('ERR_INVALID_ARGUMENT', 'corosyncServices.expectedVotes must be ≥ 1')
+    }
     this.#syncServices = [...new Set(o.syncServices ?? [CPG_SERVICE_ID])].sort((a, b) => a - b)
     if (!this.#syncServices.includes(CPG_SERVICE_ID))
       throw new TotemError('ERR_INVALID_ARGUMENT', 'syncServices must include cpg (2)')
@@ -878,7 +899,27 @@ class Service implements CpgService {
   }
 
   #startRound(s: SyncRun): void {
-    if (s.services[s.round] === CPG_SERVICE_ID) {
+    const service = s.services[s.round]
+    const a = this.#announce
+    if (a !== undefined && service === ServiceId.Cmap) {
+      this.#enqueueSync({
+        kind: 'cmap-mcast',
+        reason: CmapReason.Sync,
+        items: [{ key: 'totem.config_version', valueType: 0, value: new Uint8Array(0) }],
+      })
+    }
+    if (a !== undefined && service === ServiceId.Votequorum) {
+      this.#enqueueSync({
+        kind: 'service-raw',
+        service: ServiceId.Votequorum,
+        fn: 0,
+        bytes: encodeVotequorumNodeinfo(
+          { nodeId: this.nodeId, votes: a.votes, expectedVotes: a.expectedVotes, flags: 0 },
+          this.#le,
+        ),
+      })
+    }
+    if (service === CPG_SERVICE_ID) {
       // My entries: every process of mine whose join is delivered and whose leave is not.
       const entries: { pid: number; group: string }[] = []
       for (const [g, members] of this.#groups)

@@ -2,8 +2,15 @@
  * Issue 9: `corosyncCompat` — the CPG service changes group state where corosync 3.1's CPG does, so
  * totem-ts clients and libcpg clients in one ring see the same sequence of events.
  */
-import { encodeAppMessage } from '@totem-ts/wire'
+import { type NodeId, noopLogger, type RingId, type Runtime } from '@totem-ts/common'
+import {
+  decodeAppMessage,
+  decodeVotequorumNodeinfo,
+  encodeAppMessage,
+  type ServiceMessage,
+} from '@totem-ts/wire'
 import { describe, expect, test } from 'vitest'
+import { type CpgService, createCpgService } from '../src/index.ts'
 import { CpgWorld, type Recorder, record } from './world.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -138,6 +145,122 @@ describe('corosyncCompat (corosync 3.1 CPG semantics)', () => {
       expect(libcpgView(r[0] as Recorder).filter((l) => l.startsWith('D')).length).toBeGreaterThan(
         30,
       )
+    }
+  })
+})
+
+describe('corosyncServices: what a node announces in the rounds of services it does not run', () => {
+  const runtime: Runtime = {
+    clock: { nowMs: () => 0 },
+    timers: { after: () => ({ cancel() {} }) },
+    random: { float: () => 0.5, int: (m) => Math.floor(m / 2), fill: (o) => o.fill(7) },
+    logger: noopLogger,
+  }
+  const ring: RingId = { rep: 1 as NodeId, seq: 8n }
+  const deliver = (svc: CpgService, sender: number, m: ServiceMessage): void =>
+    svc.onDeliver({
+      sender: sender as NodeId,
+      ringId: ring,
+      guarantee: 'agreed',
+      payload: encodeAppMessage(m),
+    })
+
+  /** Runs one sync of a ring {1, 3} against node 1 advertising [0,2,3,5]; returns what 3 sent. */
+  function syncWithCorosync(options: Parameters<typeof createCpgService>[0]): ServiceMessage[] {
+    const svc = createCpgService(options)
+    const sent: ServiceMessage[] = []
+    svc.bind({
+      send(payload) {
+        const m = decodeAppMessage(payload, true).message
+        if (m !== undefined) sent.push(m)
+        return 'queued'
+      },
+      members: [1 as NodeId, 3 as NodeId],
+    })
+    const members = [1 as NodeId, 3 as NodeId]
+    svc.onConfigurationChange({
+      kind: 'transitional',
+      ringId: ring,
+      members: [3 as NodeId],
+      left: [],
+      joined: [],
+    })
+    svc.onConfigurationChange({
+      kind: 'regular',
+      ringId: ring,
+      members,
+      left: [],
+      joined: [1 as NodeId],
+    })
+    deliver(svc, 1, { kind: 'sync-service-build', ringId: ring, services: [0, 2, 3, 5] })
+    deliver(svc, 3, sent[0] as ServiceMessage)
+    for (let round = 0; round < 4; round++) {
+      deliver(svc, 1, { kind: 'sync-barrier', ringId: ring })
+      deliver(svc, 3, { kind: 'sync-barrier', ringId: ring })
+    }
+    expect(svc.syncing).toBe(false)
+    return sent
+  }
+
+  test('cmap config-version (absent) in round 0, a NODEINFO with one vote in the votequorum round', () => {
+    const sent = syncWithCorosync({
+      nodeId: 3 as NodeId,
+      runtime,
+      corosyncCompat: true,
+      corosyncServices: { votes: 1, expectedVotes: 3 },
+    })
+    expect(sent.map((m) => m.kind)).toEqual([
+      'sync-service-build',
+      'cmap-mcast',
+      'sync-barrier',
+      'sync-barrier',
+      'sync-barrier',
+      'service-raw',
+      'sync-barrier',
+    ])
+    const raw = sent[5] as { kind: 'service-raw'; bytes: Uint8Array }
+    expect(decodeVotequorumNodeinfo(raw.bytes, true)).toEqual({
+      nodeId: 3,
+      votes: 1,
+      expectedVotes: 3,
+      flags: 0,
+    })
+    expect(sent[1]).toMatchObject({
+      kind: 'cmap-mcast',
+      reason: 0,
+      items: [{ key: 'totem.config_version', valueType: 0 }],
+    })
+  })
+
+  test('without it (or outside corosync compatibility) only barriers', () => {
+    for (const o of [
+      { corosyncCompat: true },
+      { corosyncServices: { votes: 1, expectedVotes: 3 } },
+    ]) {
+      const sent = syncWithCorosync({ nodeId: 3 as NodeId, runtime, ...o })
+      expect(sent.map((m) => m.kind)).toEqual([
+        'sync-service-build',
+        'sync-barrier',
+        'sync-barrier',
+        'sync-barrier',
+        'sync-barrier',
+      ])
+    }
+  })
+
+  test('rejects votes that are not a u32', () => {
+    for (const bad of [
+      { votes: -1, expectedVotes: 3 },
+      { votes: 1, expectedVotes: 0 },
+    ]) {
+      expect(() =>
+        createCpgService({
+          nodeId: 3 as NodeId,
+          runtime,
+          corosyncCompat: true,
+          corosyncServices: bad,
+        }),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     }
   })
 })

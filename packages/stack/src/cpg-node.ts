@@ -59,6 +59,8 @@ export function createCpgNode(options: CpgNodeOptions): CpgNode {
     nodeId: node.nodeId,
     runtime,
     corosyncCompat: options.config.interop === 'corosync3',
+    // One vote, like a corosync node without nodelist.node.quorum_votes.
+    corosyncServices: { votes: 1, expectedVotes: options.config.nodes.length },
     ...(options.cpgLimits === undefined ? {} : { limits: options.cpgLimits }),
   })
   const onSend = options.onCpgSend

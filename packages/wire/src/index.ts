@@ -151,6 +151,13 @@ export {
   SyncMessageId,
 } from './service/sync.ts'
 export {
+  decodeVotequorumNodeinfo,
+  encodeVotequorumNodeinfo,
+  VOTEQUORUM_NODEINFO_BYTES,
+  VotequorumFlag,
+  type VotequorumNodeinfo,
+} from './service/votequorum.ts'
+export {
   decodeTokenHoldCancel,
   encodeTokenHoldCancel,
   TOKEN_HOLD_CANCEL_BYTES,

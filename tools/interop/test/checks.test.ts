@@ -13,7 +13,9 @@ import {
   parseCfgtoolStatus,
   parseCpgtool,
   parseQuorumtoolMembers,
+  parseQuorumtoolQuorate,
   parseQuorumtoolRingId,
+  parseQuorumtoolVotes,
   parseSeq,
   parseTotemCfgtool,
 } from './checks.ts'
@@ -56,6 +58,16 @@ describe('tool output parsers', () => {
     expect(parseQuorumtoolRingId(QUORUMTOOL_S)).toBe('1.13')
     expect(parseQuorumtoolRingId('Ring ID:          2.1f0\n')).toBe('2.496')
     expect(parseQuorumtoolRingId('no ring here')).toBeUndefined()
+    expect([...parseQuorumtoolVotes(QUORUMTOOL_S)]).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 0],
+    ])
+    expect(parseQuorumtoolQuorate(QUORUMTOOL_S)).toBe(true)
+    expect(
+      parseQuorumtoolQuorate(QUORUMTOOL_S.replace('Quorate:          Yes', 'Quorate:          No')),
+    ).toBe(false)
+    expect(parseQuorumtoolQuorate('')).toBeUndefined()
   })
   it('corosync-cfgtool -s: connected nodes', () => {
     expect(parseCfgtoolStatus(CFGTOOL_S)).toEqual([1, 2, 3])

@@ -18,6 +18,27 @@ export function parseQuorumtoolMembers(out: string): number[] {
   return ids.sort((a, b) => a - b)
 }
 
+/** Votes per node id from `corosync-quorumtool -l`'s membership table. */
+export function parseQuorumtoolVotes(out: string): Map<number, number> {
+  const votes = new Map<number, number>()
+  let inTable = false
+  for (const line of out.split('\n')) {
+    if (/^\s*Nodeid\s+Votes/.test(line)) {
+      inTable = true
+      continue
+    }
+    const m = inTable ? /^\s+(\d+)\s+(\d+)/.exec(line) : null
+    if (m) votes.set(Number(m[1]), Number(m[2]))
+  }
+  return votes
+}
+
+/** `Quorate: Yes` of `corosync-quorumtool -s`. */
+export function parseQuorumtoolQuorate(out: string): boolean | undefined {
+  const m = /^Quorate:\s+(Yes|No)\s*$/m.exec(out)
+  return m ? m[1] === 'Yes' : undefined
+}
+
 /** `Ring ID: 1.d` of `corosync-quorumtool -s` (hex seq) as EVS-TRACE's decimal `"1.13"`. */
 export function parseQuorumtoolRingId(out: string): string | undefined {
   const m = /^Ring ID:\s+([0-9a-f]+)\.([0-9a-f]+)\s*$/m.exec(out)

@@ -32,7 +32,9 @@ import {
   parseCfgtoolStatus,
   parseCpgtool,
   parseQuorumtoolMembers,
+  parseQuorumtoolQuorate,
   parseQuorumtoolRingId,
+  parseQuorumtoolVotes,
   parseSeq,
   parseTotemCfgtool,
 } from './checks.ts'
@@ -150,6 +152,22 @@ function scenario(name: string, kinds: [number, NodeKind][]): void {
       for (const id of ours) lab.start(id)
       const ring = await ringFormed(all)
       expect(ring).toMatch(/^\d+\.\d+$/)
+    })
+
+    it('1: votequorum counts our nodes with one vote each, and every corosync node is quorate', {
+      timeout: 30_000,
+    }, async () => {
+      await waitFor(
+        () =>
+          corosyncs.every((id) => {
+            const votes = parseQuorumtoolVotes(lab.inCorosync(id, 'corosync-quorumtool', ['-l']))
+            const quorate = parseQuorumtoolQuorate(
+              lab.inCorosync(id, 'corosync-quorumtool', ['-s']),
+            )
+            return all.every((n) => votes.get(n) === 1) && quorate === true
+          }),
+        'one vote per node and quorum on every corosync node',
+      )
     })
 
     it('2: CPG across: corosync-cpgtool shows our members, all deliver the same 3N messages', {
