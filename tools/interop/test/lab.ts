@@ -257,12 +257,18 @@ logging {
     this.#daemons.set(id, track(proc, log))
   }
 
-  /** SIGKILL of node `id` (corosync, or totemd's launcher, which takes the daemon with it). */
+  /**
+   * SIGKILL of node `id`: corosync itself, or totemd's launcher and the daemon it runs (killed
+   * together, and awaited until both are gone, so nothing of the dead node is written after).
+   */
   async kill(id: number): Promise<void> {
     const d = this.#daemons.get(id)
     if (d === undefined) return
+    const children = d.proc.pid === undefined ? [] : childPids(d.proc.pid)
     d.proc.kill('SIGKILL')
+    for (const c of children) killPid(c)
     await d.exited
+    await waitFor(() => children.every((c) => !alive(c)), `node ${id}'s processes gone`, 10_000)
     this.#daemons.delete(id)
   }
 
@@ -348,6 +354,15 @@ logging {
     return { name: c.name, node: id, trace, seq, proc: p.proc, exited: p.exited }
   }
 
+  /** SIGKILL of a client and (ours) the process its launcher runs; resolves once both are gone. */
+  async killClient(c: Client): Promise<void> {
+    const children = c.proc.pid === undefined ? [] : childPids(c.proc.pid)
+    c.proc.kill('SIGKILL')
+    for (const pid of children) killPid(pid)
+    await c.exited
+    await waitFor(() => children.every((pid) => !alive(pid)), `client ${c.name} gone`, 10_000)
+  }
+
   /** `"nodeid:pid"` of a client once it has joined (it prints both), else undefined. */
   clientKey(c: Client): string | undefined {
     const m = /node (\d+) pid (\d+) joined/.exec(
@@ -393,6 +408,36 @@ logging {
     this.#daemons.clear()
     for (const n of this.#namespaces.reverse()) spawnSync('ip', ['netns', 'del', n])
     this.#namespaces.length = 0
+  }
+}
+
+/** Direct children of `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number)
+  } catch {
+    return []
+  }
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+/** False once `pid` is gone or a zombie (its parent, the killed launcher, cannot reap it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
   }
 }
 
