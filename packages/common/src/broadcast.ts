@@ -41,4 +41,10 @@ export interface BroadcastListener {
 export interface Broadcast {
   send(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full'
   readonly members: readonly NodeId[]
+  /**
+   * The layer above has re-synchronised after the last regular configuration (corosync's "trans
+   * ack"): messages the ring held back while it re-formed may go out now. Optional; only a ring
+   * that holds them (srp's `holdSendsDuringRingChange`) does anything with it.
+   */
+  syncCompleted?(): void
 }

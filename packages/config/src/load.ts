@@ -47,7 +47,7 @@ const MIN_WHY = "corosync's minimum"
 const MS = (min: number, max = 3_600_000): IntRange => ({ min, max, why: min > 1 ? MIN_WHY : '' })
 
 /** totem keys that are srp tunables: corosync key → SrpOptions field and range. */
-type NumericSrpKey = Exclude<keyof SrpOptions, 'tokenHold'>
+type NumericSrpKey = Exclude<keyof SrpOptions, 'tokenHold' | 'holdSendsDuringRingChange'>
 const SRP_KEYS: readonly (readonly [string, NumericSrpKey, IntRange])[] = [
   ['token', 'tokenTimeoutMs', MS(30)],
   ['token_coefficient', 'tokenCoefficientMs', { min: 0, max: 60_000 }],

@@ -155,7 +155,9 @@ export interface CpgServiceOptions {
    * multicast from a node with no process in its group is dropped and counted
    * (`rxDropped.ERR_CPG_UNKNOWN_SENDER`), as corosync drops it; (4) the regular confchg at the end
    * of a re-synchronisation goes only to groups whose members changed; (5) the regular
-   * `totemConfchg` comes at that point too, not with the ring's regular configuration.
+   * `totemConfchg` comes at that point too, not with the ring's regular configuration; (6) at the
+   * end of every re-synchronisation it calls the ring's `syncCompleted` (corosync's trans ack), so a
+   * ring that held messages back across the change sends them now.
    * @defaultValue false
    */
   readonly corosyncCompat?: boolean
@@ -1003,6 +1005,8 @@ class Service implements CpgService {
   #completeSync(s: SyncRun): void {
     this.#sync = undefined
     this.#hold = false
+    // corosync's "trans ack": the ring may now send what it held back across the change.
+    if (this.#compat) this.#broadcast?.syncCompleted?.()
     if (this.#log.isEnabled('debug'))
       this.#log.debug(`groups re-synchronised on ring ${s.ringText}`, {
         ms: this.#rt.clock.nowMs() - s.startedAt,

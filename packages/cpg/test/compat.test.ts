@@ -62,6 +62,32 @@ describe('corosyncCompat (corosync 3.1 CPG semantics)', () => {
     expect(w.cpg(1).groups()[0]?.members).toHaveLength(2)
   })
 
+  test('a message sent while the ring re-forms goes out after the re-synchronisation (corosync holds it too)', async () => {
+    const w = await cluster([1, 2, 3], true)
+    const r = [
+      await record(w.cpg(1), 11, 'G'),
+      await record(w.cpg(2), 22, 'G'),
+      await record(w.cpg(3), 33, 'G'),
+    ]
+    for (const x of r) await w.settle(x.handle.join('G'))
+    w.runFor(100)
+    w.crash(3)
+    w.runFor(50) // node 3 is gone, the ring does not know yet: the message reaches srp's queue
+    r[0]?.handle.mcast('G', enc('during'))
+    w.runFor(3000)
+    for (const x of r.slice(0, 2)) {
+      const view = libcpgView(x as Recorder)
+      const at = view.indexOf('D1:during')
+      expect(at, 'delivered').toBeGreaterThan(0)
+      // after the regular confchg that removes node 3's process
+      const lastConf = view
+        .slice(0, at)
+        .filter((l) => l.startsWith('C'))
+        .pop()
+      expect(lastConf).toBe('C1:11,2:22')
+    }
+  })
+
   test('a ring change that leaves a group alone gives that group no regular confchg', async () => {
     const w = new CpgWorld([1, 2, 3], { corosyncCompat: true })
     await w.add(1)

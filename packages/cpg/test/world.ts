@@ -51,7 +51,10 @@ export class CpgWorld {
   /** Each node's ring, to inject raw messages. */
   readonly srps = new Map<number, Srp>()
 
-  /** Services created with `createCpgService`'s `corosyncCompat`. */
+  /**
+   * Services created with `createCpgService`'s `corosyncCompat`, on srp with
+   * `holdSendsDuringRingChange` (as `createCpgNode` composes them in `interop: corosync3`).
+   */
   readonly corosyncCompat: boolean
 
   constructor(ids: number[], options: { corosyncCompat?: boolean } = {}) {
@@ -153,7 +156,8 @@ export class CpgWorld {
       runtime,
       corosyncCompat: this.corosyncCompat,
     })
-    const srp = createSrp(resolveSrpOptions({ tokenTimeoutMs: 200 }, this.ids.length), {
+    const srpOptions = { tokenTimeoutMs: 200, holdSendsDuringRingChange: this.corosyncCompat }
+    const srp = createSrp(resolveSrpOptions(srpOptions, this.ids.length), {
       nodeId: id as NodeId,
       runtime,
       transport: this.transport(id),

@@ -49,6 +49,15 @@ export interface SrpOptions {
   readonly tokenHold?: boolean
   /** Largest number of application messages waiting to be sent; `send` answers `'full'` beyond. @defaultValue 2974 */
   readonly sendQueueMax?: number
+  /**
+   * corosync compatibility: messages queued but not sent when the ring breaks, and those queued
+   * until the next regular configuration is delivered, are held back until the layer above calls
+   * `syncCompleted()` (corosync holds messages across a ring change until its sync completes).
+   * Messages queued after the regular configuration (the sync protocol's own) go out at once, ahead
+   * of the held ones: FIFO per sender then holds within each group, not across them.
+   * @defaultValue false
+   */
+  readonly holdSendsDuringRingChange?: boolean
 }
 
 /** Resolved {@link SrpOptions}: every field set and checked. */
@@ -67,6 +76,7 @@ export interface SrpConfig {
   readonly netmtu: number
   readonly tokenHold: boolean
   readonly sendQueueMax: number
+  readonly holdSendsDuringRingChange: boolean
 }
 
 function int(name: string, v: number, min: number, max: number): number {
@@ -141,6 +151,7 @@ export function resolveSrpOptions(o: SrpOptions = {}, nodelistSize = 2): Readonl
     maxMessages,
     netmtu,
     tokenHold: o.tokenHold ?? false,
+    holdSendsDuringRingChange: o.holdSendsDuringRingChange ?? false,
     sendQueueMax: int(
       'sendQueueMax',
       o.sendQueueMax ?? Math.trunc((4 * 1024 * 1024) / (netmtu - 90)),

@@ -38,6 +38,10 @@ export class Sender {
   #packerGuarantee: Guarantee = 'agreed'
   #emitted = 0
   #sent = 0
+  /** Messages held back across a ring change (see `holdSendsDuringRingChange`), in order. */
+  #held: QueuedMessage[] = []
+  /** New messages go to `#held` (between the ring breaking and the next regular configuration). */
+  #holdingNew = false
 
   constructor(netmtu: number, queueMax: number) {
     this.#pgBytes = pgPacketBytesForNetmtu(netmtu)
@@ -60,18 +64,47 @@ export class Sender {
     })
   }
 
-  /** Messages waiting (not fully sent). */
+  /** Messages waiting that may be sent now (not fully sent; held ones excluded). */
   get backlog(): number {
     return this.#waiting.length + this.#packed.length
   }
 
+  /** Messages held back across a ring change. */
+  get held(): number {
+    return this.#held.length
+  }
+
   /** Queues a message; `'full'` when the queue is at its limit. */
   enqueue(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' {
-    if (this.backlog >= this.#queueMax) return 'full'
+    if (this.backlog + this.#held.length >= this.#queueMax) return 'full'
     if (this.#bytes > 0 && this.#bytes + payload.length > this.#bytesMax) return 'full'
     this.#bytes += payload.length
-    this.#waiting.push({ payload: payload.slice(), guarantee, lastPacket: -1 })
+    const m = { payload: payload.slice(), guarantee, lastPacket: -1 }
+    if (this.#holdingNew) this.#held.push(m)
+    else this.#waiting.push(m)
     return 'queued'
+  }
+
+  /**
+   * The ring broke (call after `restartRing`): everything waiting, and everything queued until
+   * `stopHoldingNew`, is held until `release`.
+   */
+  holdAll(): void {
+    this.#held.push(...this.#waiting)
+    this.#waiting = []
+    this.#holdingNew = true
+  }
+
+  /** The new regular configuration is delivered: new messages (the sync's) go out at once. */
+  stopHoldingNew(): void {
+    this.#holdingNew = false
+  }
+
+  /** The layer above re-synchronised: held messages go out first, in their order. */
+  release(): void {
+    if (this.#held.length === 0) return
+    this.#waiting = [...this.#held, ...this.#waiting]
+    this.#held = []
   }
 
   /** Packets to send now, at most `n` (packing more waiting messages as needed). */

@@ -307,6 +307,13 @@ class SrpCore implements Srp {
     return r
   }
 
+  syncCompleted(): void {
+    if (!this.#cfg.holdSendsDuringRingChange || this.#stopped) return
+    const had = this.#sender.held
+    this.#sender.release()
+    if (had > 0 && this.#state === 'operational') this.#wantToken()
+  }
+
   async start(): Promise<void> {
     if (this.#started) throw new TotemError('ERR_INVALID_STATE', 'srp already started')
     this.#started = true
@@ -470,6 +477,7 @@ class SrpCore implements Srp {
       this.#gatherSince = this.#deps.runtime.clock.nowMs()
       // Nothing more is sent on the old ring: messages not completely sent go out whole later.
       this.#sender.restartRing()
+      if (this.#cfg.holdSendsDuringRingChange) this.#sender.holdAll()
       this.#tokenHeld = undefined
     }
     if (from === 'recovery') this.#abortRecovery()
@@ -1319,6 +1327,8 @@ class SrpCore implements Srp {
     this.#assembler.clear()
     // 5. The regular configuration.
     const joined = rec.members.filter((n) => !rec.trans.includes(n))
+    // What the layer above queues from here on (its sync) goes out; older messages stay held.
+    if (this.#cfg.holdSendsDuringRingChange) this.#sender.stopHoldingNew()
     this.#confchg({ kind: 'regular', ringId: rec.ringId, members: rec.members, left: [], joined })
     // 6. The new ring becomes the installed one; re-sent old messages are not delivered again.
     const stream = rec.stream

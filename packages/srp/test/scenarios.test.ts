@@ -212,3 +212,34 @@ describe('membership details', () => {
     expect(retx).toBeGreaterThan(0)
   })
 })
+
+describe('holdSendsDuringRingChange (corosync compatibility, issue 9)', () => {
+  it('holds what was queued across a ring change until syncCompleted, and sends what comes after the regular configuration at once', async () => {
+    const w = await ring(3, { holdSendsDuringRingChange: true })
+    w.send(1, 'before')
+    w.runFor(50)
+    for (const id of w.ids) expect(w.delivered(id)).toEqual(['before'])
+    // Node 3 dies; node 1 queues M while the token is lost (it cannot be sent on the old ring).
+    w.crash(3)
+    w.runFor(1)
+    w.send(1, 'held')
+    w.runFor(5000)
+    expect(w.srp(1).members).toEqual([1, 2])
+    // The new ring is operational, the layer above has not re-synchronised: M stays held.
+    w.send(1, 'sync')
+    w.runFor(200)
+    for (const id of [1, 2]) expect(w.delivered(id)).toEqual(['before', 'sync'])
+    w.srp(1).syncCompleted?.()
+    w.runFor(200)
+    for (const id of [1, 2]) expect(w.delivered(id)).toEqual(['before', 'sync', 'held'])
+  })
+
+  it('is off by default: the queued message goes out on the new ring by itself', async () => {
+    const w = await ring(3)
+    w.crash(3)
+    w.runFor(1)
+    w.send(1, 'queued')
+    w.runFor(5000)
+    for (const id of [1, 2]) expect(w.delivered(id)).toEqual(['queued'])
+  })
+})

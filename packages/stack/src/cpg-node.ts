@@ -40,8 +40,14 @@ export function createCpgNode(options: CpgNodeOptions): CpgNode {
   const runtime = options.runtime ?? createNodeRuntime(logger)
   const user = options.listener
   let cpg: CpgService | undefined
+  const compat = options.config.interop === 'corosync3'
   const node = createTotemNode({
     ...options,
+    // corosync keeps messages queued across a ring change until its sync completes; the CPG
+    // service says when (Broadcast.syncCompleted).
+    ...(compat
+      ? { srpOverrides: { ...options.srpOverrides, holdSendsDuringRingChange: true } }
+      : {}),
     runtime,
     logger,
     listener: {
@@ -58,7 +64,7 @@ export function createCpgNode(options: CpgNodeOptions): CpgNode {
   const service = createCpgService({
     nodeId: node.nodeId,
     runtime,
-    corosyncCompat: options.config.interop === 'corosync3',
+    corosyncCompat: compat,
     // One vote, like a corosync node without nodelist.node.quorum_votes.
     corosyncServices: { votes: 1, expectedVotes: options.config.nodes.length },
     ...(options.cpgLimits === undefined ? {} : { limits: options.cpgLimits }),
@@ -75,6 +81,9 @@ export function createCpgNode(options: CpgNodeOptions): CpgNode {
           },
           get members() {
             return node.members
+          },
+          syncCompleted() {
+            node.syncCompleted()
           },
         },
   )

@@ -59,8 +59,14 @@ export interface TotemNodeOptions {
   readonly listener?: BroadcastListener
   /** Test-only protocol bugs (see `@totem-ts/srp`). */
   readonly srpTestFaults?: SrpTestFaults
-  /** Tunables the config file cannot express (e.g. `tokenHold`). */
-  readonly srpOverrides?: { readonly tokenHold?: boolean }
+  /**
+   * Tunables the config file cannot express: `tokenHold`; `holdSendsDuringRingChange` (set by
+   * `createCpgNode` in `interop: corosync3`, whose CPG service calls `syncCompleted`).
+   */
+  readonly srpOverrides?: {
+    readonly tokenHold?: boolean
+    readonly holdSendsDuringRingChange?: boolean
+  }
 }
 
 /** A point-in-time view of a node, for tools (`totem-cfgtool`) and metrics. */
@@ -106,6 +112,8 @@ export interface TotemNode {
   stop(): Promise<void>
   send(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full'
   readonly members: readonly NodeId[]
+  /** Releases what the ring held back across a ring change (see `srpOverrides`). */
+  syncCompleted(): void
   readonly ringId: RingId
   status(): TotemNodeStatus
   /**
@@ -249,6 +257,9 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
       ...(options.srpOverrides?.tokenHold === undefined
         ? {}
         : { tokenHold: options.srpOverrides.tokenHold }),
+      ...(options.srpOverrides?.holdSendsDuringRingChange === undefined
+        ? {}
+        : { holdSendsDuringRingChange: options.srpOverrides.holdSendsDuringRingChange }),
     },
     config.nodes.length,
   )
@@ -309,6 +320,7 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
         await (store as { flush(): Promise<void> }).flush()
     },
     send: (payload, guarantee) => srp.send(payload, guarantee),
+    syncCompleted: () => srp.syncCompleted?.(),
     get members() {
       return srp.members
     },
