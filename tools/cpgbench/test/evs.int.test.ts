@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { checkTrace, parseTrace, type TraceEvent } from '@totem-ts/evs-checker'
 import { createUdpFaultProxy, randomFaults, type UdpFaultProxy } from '@totem-ts/udp'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Cluster, sleep } from './cluster.ts'
+import { Cluster, sleep, waitFor } from './cluster.ts'
 
 const CPGBENCH = fileURLToPath(new URL('../bin/totem-cpgbench.mjs', import.meta.url))
 const clusters: Cluster[] = []
@@ -84,8 +84,18 @@ describe('cpgbench traces on a lossy network with a node killed', () => {
         '60',
       ]),
     )
-    // Kill node 2 in the middle of the second size (after the barrier and the first size).
-    await sleep(3000)
+    // Kill node 2 in the middle of the run: once its cpgbench is sending load (its daemon has read
+    // more frames from it than hello, join and the first barrier; a fixed delay failed under CPU
+    // load, when the tools took longer than it to start), and a second later (a run is ≥ 4.5 s).
+    await waitFor(
+      async () => {
+        const d = (await c.result(2, 'stats')).daemon as { cpgClients: { frames: number } | null }
+        return (d.cpgClients?.frames ?? 0) >= 10
+      },
+      "node 2's cpgbench sending load",
+      90_000,
+    )
+    await sleep(1000)
     await c.crash(2)
     const [r1, r2, r3] = await Promise.all(runs)
     expect(r2?.code, r2?.stderr).toBe(1)
