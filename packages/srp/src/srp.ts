@@ -1166,7 +1166,11 @@ class SrpCore implements Srp {
       this.#release()
       const idle = this.#seqUnchanged > this.#cfg.seqnoUnchangedConst && this.#sender.backlog === 0
       const mayHold = this.#cfg.tokenHold || this.#op.members.length === 1
-      if (mayHold && idle && this.#op.ringId.rep === this.#me && rtr.length === 0) {
+      // Only a quiescent ring is held: a member still missing messages (aru below seq) needs
+      // rotations to ask for them (missCountConst visits), which a held token would space out
+      // by whole hold periods.
+      const quiescent = rtr.length === 0 && aru === tokenSeqOut
+      if (mayHold && idle && quiescent && this.#op.ringId.rep === this.#me) {
         this.#tokenHeld = out
         this.#tokenCopy = undefined
         this.#holdTimeout.reset()
