@@ -6,7 +6,7 @@
  * merges them again. Every process's EVS trace (multiring extension) passes checkMultiringTrace.
  */
 
-import { type CpgEvent, type CpgHandle, initialize } from '@totem-ts/cpg'
+import { type CpgHandle, initialize } from '@totem-ts/cpg'
 import { checkMultiringTrace } from '@totem-ts/evs-checker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MultiLan, waitFor, withoutAmbiguousIds } from './harness.ts'
@@ -31,8 +31,8 @@ async function client(sys: MultiLan, node: number): Promise<Client> {
     `the CPG socket of node ${node}`,
   )
   const log: string[] = []
-  handle.on('deliver', (e: CpgEvent & { kind?: unknown }) => {
-    if (e.group === GROUP && 'payload' in e) log.push(dec.decode(e.payload))
+  handle.on('deliver', (e) => {
+    if (e.group === GROUP) log.push(dec.decode(e.payload))
   })
   handle.on('confchg', (e) => {
     if (e.group !== GROUP || e.kind === 'transitional') return
