@@ -100,10 +100,14 @@ export class MultiLan {
   readonly running = new Map<number, Running>()
   readonly harnessTrace: string
   readonly token: number
+  /** False: one plain ring (no `multiring: on`), the single-ring baseline of the bench. */
+  readonly multiring: boolean
 
-  constructor(lans: readonly Lan[], token = 500) {
+  constructor(lans: readonly Lan[], token = 500, multiring = true) {
+    if (!multiring && lans.length !== 1) throw new Error('without multiring there is one LAN')
     this.lans = lans
     this.token = token
+    this.multiring = multiring
     this.dir = mkdtempSync(join(tmpdir(), 'totem-gw-int-'))
     this.harnessTrace = join(this.dir, 'harness.jsonl')
     writeFileSync(this.harnessTrace, '')
@@ -162,9 +166,7 @@ totem {
   transport: udpu
   token: ${this.token}
   token_coefficient: 0
-  multiring: on
-  multiring_lan: ${lan.lan}
-  interface {
+${this.multiring ? `  multiring: on\n  multiring_lan: ${lan.lan}\n` : ''}  interface {
     linknumber: 0
     mcastport: ${this.ports.get(lan.lan)}
   }
@@ -220,13 +222,22 @@ logging {
     if (r) r.pid = res.pid
   }
 
-  /** Waits until every node of `ids` is in one multiring topology with exactly `members`. */
+  /**
+   * Waits until every node of `ids` is in one multiring topology (one ring without multiring)
+   * with exactly `members`.
+   */
   async topology(ids: readonly number[], members: readonly number[], ms = 60_000): Promise<string> {
     return waitFor(
       async () => {
         const seen = new Set<string>()
         for (const id of ids) {
           const s = await this.result(id, 'status')
+          if (!this.multiring) {
+            if (s.state !== 'operational' || JSON.stringify(s.members) !== JSON.stringify(members))
+              return undefined
+            seen.add(String(s.ringId))
+            continue
+          }
           const m = s.multiring as { topologyId: string | null } | undefined
           if (m?.topologyId == null) return undefined
           if (JSON.stringify(s.members) !== JSON.stringify(members)) return undefined
