@@ -67,7 +67,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   i('totem.crypto_type', 'obsolete alias of crypto_cipher (corosync 2)'),
   i('totem.key', 'inline key: use keyfile'),
   s('totem.multiring', 'multiring.enabled: join the multiple-ring system (@totem-ts/multiring)'),
-  s('totem.multiring_lan', 'multiring.lan: this ring\'s LAN number, the same at every processor'),
+  s('totem.multiring_lan', "multiring.lan: this ring's LAN number, the same at every processor"),
   s('totem.multiring_gv_interval', 'multiring.options.gvIntervalMs'),
   s('totem.multiring_gv_idle', 'multiring.options.gvIdleMs'),
   s('totem.rrp_problem_count_timeout', 'rrp.options.problemCountTimeoutMs'),

@@ -34,7 +34,9 @@ describe('totem.multiring', () => {
 
   it('maps multiring_lan and the GV periods', () => {
     const m = loadConfig(
-      conf('\tmultiring: yes\n\tmultiring_lan: 7\n\tmultiring_gv_interval: 5\n\tmultiring_gv_idle: 50\n'),
+      conf(
+        '\tmultiring: yes\n\tmultiring_lan: 7\n\tmultiring_gv_interval: 5\n\tmultiring_gv_idle: 50\n',
+      ),
     ).config.multiring
     expect(m?.lan).toBe(7)
     expect(m?.options).toEqual({ gvIntervalMs: 5, gvIdleMs: 50 })
