@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkConfig, loadConfig } from '../src/index.ts'
+import { checkConfig, formatEffectiveConfig, loadConfig } from '../src/index.ts'
 
 /** Two udpu nodes plus extra totem lines (line 4 is the first extra line). */
 function conf(totem: string): string {
@@ -69,5 +69,22 @@ describe('totem.multiring', () => {
       4,
       'totem.multiring_lan',
     ])
+  })
+
+  it('--check output shows the multiring settings and loads back to the same', () => {
+    const { config } = loadConfig(conf('\tmultiring: on\n\tmultiring_lan: 3\n'))
+    const text = formatEffectiveConfig(config)
+    expect(text).toContain('\tmultiring: on')
+    expect(text).toContain('\tmultiring_gv_interval: 20')
+    const again = loadConfig(text, 'effective.conf')
+    expect(again.config.multiring).toEqual(
+      loadConfig(
+        conf(
+          '\tmultiring: on\n\tmultiring_lan: 3\n\tmultiring_gv_interval: 20\n\tmultiring_gv_idle: 200\n',
+        ),
+      ).config.multiring,
+    )
+    expect(again.warnings).toEqual([])
+    expect(formatEffectiveConfig(loadConfig(conf('')).config)).not.toContain('multiring')
   })
 })
