@@ -5,8 +5,8 @@
  * - single ring: totemd nodes 1–4 on one ring (no multiring);
  * - two LANs: nodes 1, 2 on LAN 0 and 3, 4 on LAN 1, joined by totem-gateway 10.
  *
- * CPG clients in this process on node 1 (the sender) and node 4 (the receiver: on the other LAN
- * in the two-LAN system). Latency: a message mcast on node 1 until node 4's client delivers it
+ * CPG clients in this process on node 1 (the sender), node 2 (its own LAN) and node 4 (the
+ * receiver: on the other LAN in the two-LAN system). Latency: a message mcast on node 1 until node 4's client delivers it
  * (one clock, one process), sent one at a time. Throughput: node 1 keeps `WINDOW` messages in
  * flight (sent, not yet delivered at node 4) for `SECONDS`; messages/s delivered at node 4.
  * Results are printed and written as JSON to bench-results/.
@@ -25,6 +25,8 @@ const PAYLOAD_BYTES = 100
 const GROUP = 'gwbench'
 
 interface Figures {
+  /** To node 2: the sender's own LAN (in the two-LAN system too). */
+  sameLanP50Ms: number
   latencyP50Ms: number
   latencyP99Ms: number
   latencyMeanMs: number
@@ -53,9 +55,18 @@ async function measure(name: string, lans: readonly Lan[], multiring: boolean): 
       return h
     }
     const tx = await open(1)
+    const near = await open(2)
     const rx = await open(4)
     const sentAt = new Map<number, number>()
+    const pingAt = new Map<number, number>()
     const lat: number[] = []
+    const nearLat: number[] = []
+    near.on('deliver', (e) => {
+      if (e.group !== GROUP || e.payload.length !== PAYLOAD_BYTES) return
+      const seq = new DataView(e.payload.buffer, e.payload.byteOffset).getUint32(0)
+      const t = pingAt.get(seq)
+      if (t !== undefined) nearLat.push(performance.now() - t)
+    })
     let delivered = 0
     let wake: (() => void) | undefined
     rx.on('deliver', (e) => {
@@ -69,17 +80,20 @@ async function measure(name: string, lans: readonly Lan[], multiring: boolean): 
       wake?.()
     })
     await tx.join(GROUP)
+    await near.join(GROUP)
     await rx.join(GROUP)
     await waitFor(
-      async () => (await rx.membership(GROUP)).length === 2,
-      'both clients in the group',
+      async () => (await rx.membership(GROUP)).length === 3,
+      'the three clients in the group',
     )
     let seq = 0
-    const send = async (): Promise<void> => {
+    const send = async (ping = false): Promise<void> => {
       const p = new Uint8Array(PAYLOAD_BYTES)
       new DataView(p.buffer).setUint32(0, ++seq)
       await tx.writable()
-      sentAt.set(seq, performance.now())
+      const now = performance.now()
+      sentAt.set(seq, now)
+      if (ping) pingAt.set(seq, now)
       tx.mcast(GROUP, p)
     }
     const until = (cond: () => boolean, ms: number): Promise<void> =>
@@ -96,10 +110,11 @@ async function measure(name: string, lans: readonly Lan[], multiring: boolean): 
     // Latency: one at a time.
     for (let i = 0; i < PINGS; i++) {
       const want = delivered + 1
-      await send()
+      await send(true)
       await until(() => delivered >= want, 10_000)
     }
     const pingLat = lat.splice(0)
+    pingAt.clear()
     // Throughput: a window of WINDOW in flight.
     const d0 = delivered
     const t0 = performance.now()
@@ -110,13 +125,14 @@ async function measure(name: string, lans: readonly Lan[], multiring: boolean): 
     }
     const msgsPerSec = ((delivered - d0) * 1000) / (performance.now() - t0)
     const f: Figures = {
+      sameLanP50Ms: r2(pct(nearLat, 0.5)),
       latencyP50Ms: r2(pct(pingLat, 0.5)),
       latencyP99Ms: r2(pct(pingLat, 0.99)),
       latencyMeanMs: r2(pingLat.reduce((a, b) => a + b, 0) / pingLat.length),
       msgsPerSec: Math.round(msgsPerSec),
     }
     process.stdout.write(
-      `${name.padEnd(34)} latency p50 ${f.latencyP50Ms} ms, p99 ${f.latencyP99Ms} ms, mean ${f.latencyMeanMs} ms; ${f.msgsPerSec} msgs/s (window ${WINDOW}, ${PAYLOAD_BYTES} B)\n`,
+      `${name.padEnd(34)} to node 2 p50 ${f.sameLanP50Ms} ms; to node 4 p50 ${f.latencyP50Ms} ms, p99 ${f.latencyP99Ms} ms, mean ${f.latencyMeanMs} ms; ${f.msgsPerSec} msgs/s (window ${WINDOW}, ${PAYLOAD_BYTES} B)\n`,
     )
     return f
   } finally {
@@ -135,12 +151,13 @@ const cross = await measure(
   true,
 )
 const ratio = {
+  sameLanP50: r2(cross.sameLanP50Ms / single.sameLanP50Ms),
   latencyP50: r2(cross.latencyP50Ms / single.latencyP50Ms),
   latencyP99: r2(cross.latencyP99Ms / single.latencyP99Ms),
   throughput: r2(cross.msgsPerSec / single.msgsPerSec),
 }
 process.stdout.write(
-  `cross-ring vs single ring (same run): latency p50 ${ratio.latencyP50}x, p99 ${ratio.latencyP99}x; throughput ${ratio.throughput}x\n`,
+  `cross-ring vs single ring (same run): latency p50 ${ratio.latencyP50}x (same LAN in the two-LAN system: ${ratio.sameLanP50}x), p99 ${ratio.latencyP99}x; throughput ${ratio.throughput}x\n`,
 )
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const dir = join(root, 'bench-results')
