@@ -6,6 +6,8 @@
  * merges them again. Every process's EVS trace (multiring extension) passes checkMultiringTrace.
  */
 
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { type CpgHandle, initialize } from '@totem-ts/cpg'
 import { checkMultiringTrace } from '@totem-ts/evs-checker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -58,6 +60,19 @@ async function sendRound(cs: readonly Client[], tag: string, perClient: number):
       sent.push(m)
     }
   return sent
+}
+
+/** totem-cfgtool (a tool: run, never imported), found in the workspace root's node_modules. */
+const CFGTOOL = fileURLToPath(
+  new URL('../../../node_modules/@totem-ts/cfgtool/bin/totem-cfgtool.mjs', import.meta.url),
+)
+function cfgtool(args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CFGTOOL, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    p.once('exit', (code) => resolve({ code, out }))
+  })
 }
 
 /** On failure: what each client saw last and what each node reports. */
@@ -123,6 +138,16 @@ describe('totem-gateway between two LANs (real processes on loopback)', () => {
     const fw = ((await sys.result(GW, 'status')).multiring as typeof st).forwarding
     expect(fw['0->1'] ?? 0).toBeGreaterThan(0)
     expect(fw['1->0'] ?? 0).toBeGreaterThan(0)
+
+    // totem-cfgtool -s against the gateway: rings, forwarding counters, lag.
+    const cfg = await cfgtool(['-s', '-S', sys.socket(GW)])
+    expect(cfg.code).toBe(0)
+    expect(cfg.out).toContain('Multiring gateway, topology ')
+    expect(cfg.out).toMatch(/^LAN 0: ring \S+ operational on 127\.0\.0\.5:\d+, members 1 2 5$/m)
+    expect(cfg.out).toMatch(/^LAN 1: ring \S+ operational on 127\.0\.0\.5:\d+, members 3 4 5$/m)
+    expect(cfg.out).toMatch(/^Forwarded: LAN 0->1 \d+, LAN 1->0 \d+$/m)
+    expect(cfg.out).toMatch(/^Lag from LAN 0: mean [\d.]+ ms/m)
+    expect(cfg.out).toMatch(/^Lag from LAN 1: mean [\d.]+ ms/m)
 
     // 2. Kill the gateway: each side gets its own configuration change.
     await sys.crash(GW)
