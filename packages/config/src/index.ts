@@ -56,6 +56,7 @@ export type {
   IpVersion,
   LoadedConfig,
   LoggingConfig,
+  MultiringSectionConfig,
   RequestedTransport,
   RrpConfig,
   RrpMode,

@@ -804,8 +804,11 @@ class MultiringImpl implements Multiring {
     const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
     const reached = new Set<string>()
     const stack: RingEntry[] = []
-    for (const e of this.#table.values())
-      if (!e.closed && e.members.includes(this.#me) && !reached.has(e.k)) {
+    // Start from this processor's current rings only: an ended ring (its successor's CC is in)
+    // still lists members that left with the change, such as a crashed gateway, and must not
+    // keep the rings on the far side of that gateway reachable.
+    for (const e of live)
+      if (e.members.includes(this.#me) && !reached.has(e.k)) {
         reached.add(e.k)
         stack.push(e)
       }
