@@ -710,7 +710,7 @@ class MultiringImpl implements Multiring {
     const anchored =
       cc.anchor === undefined
         ? local
-        : !this.#isJoining() &&
+        : !this.#isJoiningBelow(key) &&
           (cc.anchorNode === this.#me ||
             this.#isAnchorKnown(cc.anchor) ||
             (!local && (this.#hasMember(cc.anchorNode) || this.#hasMember(cc.sender))))
@@ -808,8 +808,13 @@ class MultiringImpl implements Multiring {
     return this.#awaiting !== undefined && this.#awaiting.lan === lan
   }
 
-  #isJoining(): boolean {
-    return this.#awaiting !== undefined
+  /**
+   * Joining another topology at or below `key`. A CC below the join point is judged by the
+   * topology we are leaving: we still deliver everything below the join point in it (a CC
+   * forwarded to us there adds its ring to the topology its other members list us in).
+   */
+  #isJoiningBelow(key: MessageKey): boolean {
+    return this.#awaiting !== undefined && compareKey(key, this.#awaiting.key) >= 0
   }
 
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
