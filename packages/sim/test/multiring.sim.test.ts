@@ -15,14 +15,16 @@ import {
  * left out here, named, and documented there — never individual seeds.
  *
  * In: two LANs joined by one gateway (chain, star or cycle drawn: with two LANs they are the
- * same graph), 1–3 ordinary nodes per LAN, under no faults, under loss/duplication/reordering,
- * and under crashes, orderly stops and restarts (of ordinary nodes: the harness never crashes a
- * pair's last live gateway, so gateway crashes need two gateways per pair).
+ * same graph), 1–3 ordinary nodes per LAN, with no faults and under loss, duplication, delay and
+ * reordering (0 failures in 70 fresh seeds each at the time of writing).
  *
  * Out, with the reason (docs/MULTIRING.md, "Status"):
  * - two gateways per pair, every profile (so gateway crashes and restarts too): the gateways
  *   pull the LANs into each other's components concurrently; a joiner can skip a topology the
  *   others list it in (safe-delivery `not-installed`) or wait for a view that never comes.
+ * - crashes and restarts, one gateway (3 of 40 fresh seeds fail): a processor cut off from the
+ *   gateway cannot deliver its safe messages (no transitional topologies, [R] §6.7), and a
+ *   processor that misses the CC that ended a ring keeps waiting on it.
  * - clogging, partitions and the swarm mix, one gateway: while a LAN's srp ring is split, a
  *   gateway's forwards (CCs included) reach only its side and are not sent again after the
  *   merge, so a processor of the other side can keep a ring that ended (self-delivery, liveness);
@@ -33,9 +35,8 @@ import {
  */
 const CORPUS_FIRST = 0x5000
 const CLASSES: readonly { readonly preset: string; readonly n: number }[] = [
-  { preset: 'calm', n: 10 },
-  { preset: 'lossy', n: 10 },
-  { preset: 'crashes', n: 10 },
+  { preset: 'calm', n: 15 },
+  { preset: 'lossy', n: 15 },
 ]
 
 const describeRun = (o: MultiringRunOptions): string =>
@@ -69,12 +70,8 @@ describe('multiring layouts', () => {
 describe('multiring corpus (two rings, one gateway: seeds CORPUS_FIRST + 0 … n − 1)', () => {
   for (const { preset, n } of CLASSES)
     it(`${preset}: ${n} seeds from 0x${CORPUS_FIRST.toString(16)}, no violation, one topology after the heal`, async () => {
-      let crashes = 0
       for (let i = 0; i < n; i++)
-        crashes += (
-          await expectOk({ seed: CORPUS_FIRST + i, preset, rings: 2, gatewaysPerPair: 1 })
-        ).counts.crashes
-      if (preset === 'crashes') expect(crashes).toBeGreaterThan(0)
+        await expectOk({ seed: CORPUS_FIRST + i, preset, rings: 2, gatewaysPerPair: 1 })
     }, 60_000)
 })
 
