@@ -1089,7 +1089,10 @@ class SrpCore implements Srp {
     fcc = Math.max(0, fcc + sent - this.#myTrc)
     backlog = Math.max(0, backlog + cbl - this.#myPbl)
     this.#myTrc = sent
-    this.#myPbl = inRecovery ? (this.#rec as Recovery).resend.length : this.#sender.backlog
+    // My contribution to the token's backlog is the backlog I counted before sending (corosync:
+    // my_pbl = my_cbl). Recording what was left after sending made the token's backlog grow by
+    // what I sent at every visit, and the fair share shrink towards one packet per visit.
+    this.#myPbl = cbl
 
     // aru / aru_addr (reference §4.2). A node still in RECOVERY vouches for nothing past the
     // install point: messages of the new ring must not become safe before every member installed
