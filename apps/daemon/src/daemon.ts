@@ -83,6 +83,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     onCpgSend: (p, g) => trace?.send(p, g),
     config,
     ...(o.nodeId === undefined ? {} : { nodeId: o.nodeId }),
+    ...(config.multiring === undefined
+      ? {}
+      : {
+          multiringObserver: {
+            onReceive: (k, lan, kind) => trace?.observer.onReceive?.(k, lan, kind),
+            onForward: (k, from, to) => trace?.observer.onForward?.(k, from, to),
+            onDeliverKey: (k) => trace?.observer.onDeliverKey?.(k),
+            onTopology: (k, topo, rings) => trace?.observer.onTopology?.(k, topo, rings),
+          },
+        }),
     logger,
     listener: {
       onDeliver(d: Delivery) {
@@ -97,8 +107,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   })
   const addresses = new Map(config.nodes.map((n) => [n.nodeId as number, n.addresses]))
   if (o.evsTrace !== undefined) {
-    trace = await openTraceWriter(o.evsTrace, node.nodeId, (e) =>
-      log.error('EVS trace write failed; tracing stops', { file: o.evsTrace, error: e.message }),
+    trace = await openTraceWriter(
+      o.evsTrace,
+      node.nodeId,
+      (e) =>
+        log.error('EVS trace write failed; tracing stops', { file: o.evsTrace, error: e.message }),
+      config.multiring !== undefined,
     )
   }
   const controlPath = o.controlSocket ?? defaultControlSocketPath(config.stateDir)
@@ -128,6 +142,23 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         inUse: r.inUse,
         reportedFaultyBy: r.rrp?.reportedFaultyBy ?? [],
       })),
+      ...(s.multiring === undefined
+        ? {}
+        : {
+            multiring: {
+              isGateway: s.multiring.isGateway,
+              topologyId: s.multiring.topologyId,
+              topology: s.multiring.topology,
+              clock: s.multiring.clock,
+              lans: s.multiring.lans.map((l) => ({
+                lan: l.lan,
+                state: l.state,
+                ringId: l.ringId,
+                members: l.members,
+              })),
+              stats: s.multiring.stats,
+            },
+          }),
     }
   }
   const handlers = {

@@ -12,7 +12,14 @@ import {
   type NodeId,
   TotemError,
 } from '@totem-ts/common'
-import { formatTraceEvent, messageId, type TraceEvent } from '@totem-ts/evs-checker'
+import {
+  formatMultiringTraceEvent,
+  formatTraceEvent,
+  type MultiringTraceEvent,
+  messageId,
+  type TraceEvent,
+} from '@totem-ts/evs-checker'
+import { formatKey, type MessageKey, type MultiringObserver } from '@totem-ts/multiring'
 import { DaemonErrorCode } from './errors.ts'
 
 /** Writes one node's trace events. `t` is wall-clock ms. */
@@ -23,6 +30,11 @@ export interface TraceWriter {
   deliver(d: Delivery): void
   conf(c: ConfigurationChange): void
   stop(): void
+  /**
+   * With `totem { multiring: on }`: feeds the multiring extension of the trace
+   * (docs/EVS-TRACE-MULTIRING.md: `mrecv`, `fwd`, `topo`, and the key of every delivery).
+   */
+  readonly observer: MultiringObserver
   /** Events written so far, and those the stream failed to write. */
   readonly written: number
   readonly failed: boolean
@@ -38,6 +50,7 @@ export async function openTraceWriter(
   path: string,
   nodeId: NodeId,
   onError: (e: Error) => void,
+  multiring = false,
 ): Promise<TraceWriter> {
   const stream: WriteStream = createWriteStream(path, { flags: 'a' })
   await new Promise<void>((resolve, reject) => {
@@ -56,19 +69,43 @@ export async function openTraceWriter(
     if (!failed) onError(e)
     failed = true
   })
-  const write = (e: TraceEvent): void => {
+  const write = (e: TraceEvent | MultiringTraceEvent): void => {
     if (failed) return
     written++
-    stream.write(`${formatTraceEvent(e)}\n`)
+    stream.write(
+      `${multiring ? formatMultiringTraceEvent(e) : formatTraceEvent(e as TraceEvent)}\n`,
+    )
+  }
+  let pendingKey: MessageKey | undefined
+  const observer: MultiringObserver = {
+    onReceive: (key, lan) =>
+      write({ ev: 'mrecv', node: nodeId, t: Date.now(), key: formatKey(key), via: lan }),
+    onForward: (key, from, to) =>
+      write({ ev: 'fwd', node: nodeId, t: Date.now(), key: formatKey(key), from, to }),
+    onDeliverKey: (key) => {
+      pendingKey = key
+    },
+    onTopology: (key, topo, rings) =>
+      write({
+        ev: 'topo',
+        node: nodeId,
+        t: Date.now(),
+        key: formatKey(key),
+        ring: formatRingId(topo),
+        rings: rings.map((r) => formatRingId(r.ring)),
+      }),
   }
   return {
+    observer,
     start: () => write({ ev: 'start', node: nodeId, t: Date.now() }),
     send(payload, g) {
       const id = messageId(nodeId, payload)
       write({ ev: 'send', node: nodeId, t: Date.now(), id, g })
       return id
     },
-    deliver: (d) =>
+    deliver(d) {
+      const key = pendingKey
+      pendingKey = undefined
       write({
         ev: 'deliver',
         node: nodeId,
@@ -77,7 +114,11 @@ export async function openTraceWriter(
         from: d.sender,
         g: d.guarantee,
         ring: formatRingId(d.ringId),
-      }),
+        ...(multiring && key !== undefined
+          ? { ts: key.ts, src_ring: formatRingId(key.ring), kind: 'reg' as const }
+          : {}),
+      })
+    },
     conf: (c) =>
       write({
         ev: 'conf',

@@ -153,6 +153,26 @@ export function formatEffectiveConfig(config: TotemNodeConfig): string {
     if (set !== undefined) t.push({ key, value: String(set), explicit: true })
     else if (effective !== undefined) t.push({ key, value: String(effective), explicit: false })
   }
+  const mr = config.multiring
+  if (mr !== undefined) {
+    t.push({
+      key: 'multiring',
+      value: 'on',
+      explicit: true,
+      comment: `one LAN of a multiple-ring system (@totem-ts/multiring); node ids unique across all LANs`,
+    })
+    t.push({ key: 'multiring_lan', value: mr.lan, explicit: has('totem.multiring_lan') })
+    t.push({
+      key: 'multiring_gv_interval',
+      value: mr.resolved.gvIntervalMs,
+      explicit: has('totem.multiring_gv_interval'),
+    })
+    t.push({
+      key: 'multiring_gv_idle',
+      value: mr.resolved.gvIdleMs,
+      explicit: has('totem.multiring_gv_idle'),
+    })
+  }
   const srp = config.srp as Readonly<Record<string, number | boolean | undefined>>
   const resolved = config.srpResolved as unknown as Readonly<Record<string, number | boolean>>
   for (const [key, field, resolvedField] of SRP_ROWS) {

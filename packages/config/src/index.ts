@@ -57,6 +57,7 @@ export type {
   IpVersion,
   LoadedConfig,
   LoggingConfig,
+  MultiringSectionConfig,
   RequestedTransport,
   RrpConfig,
   RrpMode,

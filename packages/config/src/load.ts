@@ -7,6 +7,7 @@ import {
   type NodeId,
   nodeId,
 } from '@totem-ts/common'
+import { type MultiringOptions, resolveMultiringOptions } from '@totem-ts/multiring'
 import { type RrpOptions, resolveRrpOptions } from '@totem-ts/rrp'
 import { resolveSrpOptions, type SrpConfig, type SrpOptions } from '@totem-ts/srp'
 import { canonicalAddress, classifyAddress, nodeIdFromIPv4 } from './address.ts'
@@ -23,6 +24,7 @@ import type {
   IpVersion,
   LoadedConfig,
   LoggingConfig,
+  MultiringSectionConfig,
   RequestedTransport,
   RrpConfig,
   RrpMode,
@@ -116,6 +118,8 @@ interface TotemPart {
   readonly rrpOptions: RrpOptions
   readonly srp: SrpOptions
   readonly srpOk: boolean
+  /** `multiring: on` with its LAN number and tunables. */
+  readonly multiring?: { readonly lan: number; readonly options: MultiringOptions }
   /** Port per link number from `interface` blocks. */
   readonly ports: ReadonlyMap<number, { readonly port: number | undefined; readonly line: number }>
 }
@@ -253,6 +257,35 @@ function readTotem(v: SectionView): TotemPart {
     if (n !== undefined) rrpOptions[field] = n
   }
 
+  const multiringOn = v.bool('multiring') ?? false
+  if (multiringOn && interop === 'corosync3') {
+    d.error(
+      'ERR_CONFIG_CONFLICT',
+      v.lineOf('multiring') ?? v.line,
+      'totem.multiring',
+      'multiring: on cannot share a ring with corosync (interop: corosync3): corosync does not speak the multiple-ring protocol',
+      { expected: 'multiring: off, or interop: none' },
+    )
+  }
+  const lan = v.int('multiring_lan', { min: 0, max: 0xffff })
+  const mrOptions: { -readonly [K in keyof MultiringOptions]?: number } = {}
+  for (const [key, field, range] of MULTIRING_KEYS) {
+    const n = v.int(key, range)
+    if (n !== undefined) mrOptions[field] = n
+  }
+  if (!multiringOn) {
+    for (const key of ['multiring_lan', ...MULTIRING_KEYS.map(([k]) => k)]) {
+      const line = v.lineOf(key)
+      if (line !== undefined)
+        d.warn(
+          ConfigWarningCode.Ignored,
+          line,
+          `totem.${key}`,
+          `ignored: ${key} without multiring: on`,
+        )
+    }
+  }
+
   let srpOk = true
   const srp: { -readonly [K in NumericSrpKey]?: number } = {}
   for (const [key, field, range] of SRP_KEYS) {
@@ -310,6 +343,7 @@ function readTotem(v: SectionView): TotemPart {
     ...(configVersion === undefined ? {} : { configVersion }),
     ...(localNodeId === undefined ? {} : { localNodeId }),
     ...(rrpMode === undefined ? {} : { rrpMode }),
+    ...(multiringOn ? { multiring: { lan: lan ?? 0, options: mrOptions } } : {}),
   }
   return out
 }
@@ -761,6 +795,37 @@ const RRP_KEYS: readonly (readonly [string, RrpKey, IntRange])[] = [
   ['rrp_autorecovery_check_timeout', 'autorecoveryCheckTimeoutMs', { min: 30, max: 3_600_000 }],
 ]
 
+/** `totem.multiring_*` tunables → `@totem-ts/multiring` options, with their ranges. */
+const MULTIRING_KEYS: readonly (readonly [string, 'gvIntervalMs' | 'gvIdleMs', IntRange])[] = [
+  ['multiring_gv_interval', 'gvIntervalMs', { min: 1, max: 60_000 }],
+  ['multiring_gv_idle', 'gvIdleMs', { min: 1, max: 600_000 }],
+]
+
+/** Checks the multiring tunables with the multiring layer; a rejection blames the key. */
+function resolveMultiring(
+  d: Diagnostics,
+  totem: SectionView,
+  part: NonNullable<TotemPart['multiring']>,
+): MultiringSectionConfig | undefined {
+  try {
+    const resolved = resolveMultiringOptions(part.options)
+    return Object.freeze({ lan: part.lan, options: Object.freeze({ ...part.options }), resolved })
+  } catch (e) {
+    if (!isTotemError(e) || e.code !== 'ERR_INVALID_ARGUMENT') throw e
+    const option = String(e.details['option'])
+    const key = MULTIRING_KEYS.find(([, f]) => f === option)?.[0]
+    const line = (key === undefined ? undefined : totem.lineOf(key)) ?? totem.line
+    d.error(
+      'ERR_CONFIG_CONFLICT',
+      line,
+      key === undefined ? 'totem.multiring' : `totem.${key}`,
+      `rejected by the multiring layer: ${e.message}`,
+      { expected: 'multiring_gv_idle ≥ multiring_gv_interval' },
+    )
+    return undefined
+  }
+}
+
 /** Checks the rrp tunables with the rrp layer itself; a rejection blames the key that set them. */
 function resolveRrp(
   d: Diagnostics,
@@ -945,6 +1010,8 @@ function check(
     srpResolved = resolveSrp(diag, tv, totem.srp, nodes.length)
     if (srpResolved !== undefined) rrp = resolveRrp(diag, tv, rrp, srpResolved)
   }
+  const multiring =
+    totem.multiring === undefined ? undefined : resolveMultiring(diag, tv, totem.multiring)
   diag.sort()
   if (diag.failed || srpResolved === undefined) return { diag }
 
@@ -974,6 +1041,7 @@ function check(
     ...(totem.clusterName === undefined ? {} : { clusterName: totem.clusterName }),
     ...(totem.configVersion === undefined ? {} : { configVersion: totem.configVersion }),
     ...(totem.localNodeId === undefined ? {} : { localNodeId: totem.localNodeId as NodeId }),
+    ...(multiring === undefined ? {} : { multiring }),
   }
   return { diag, config: Object.freeze(config) }
 }

@@ -1,4 +1,5 @@
 import type { NodeId } from '@totem-ts/common'
+import type { MultiringConfig, MultiringOptions } from '@totem-ts/multiring'
 import type { RrpConfig as RrpLayerConfig, RrpOptions } from '@totem-ts/rrp'
 import type { SrpConfig, SrpOptions } from '@totem-ts/srp'
 import type { ConfigWarning } from './errors.ts'
@@ -107,6 +108,20 @@ export interface RrpConfig {
   readonly requested: string
 }
 
+/**
+ * `totem { multiring: on }`: the node joins the multiple-ring system (`@totem-ts/multiring`), the
+ * ring of this file being LAN `lan` of it. Node ids must be unique across every LAN of the system
+ * (a gateway has the same id in each of its rings' nodelists).
+ */
+export interface MultiringSectionConfig {
+  /** `totem.multiring_lan`: this ring's LAN number, the same at every node of the ring. @defaultValue 0 */
+  readonly lan: number
+  /** The `multiring_*` tunables the file sets (only those), as `@totem-ts/multiring` options. */
+  readonly options: MultiringOptions
+  /** `resolveMultiringOptions(options)`: what the stack runs. */
+  readonly resolved: Readonly<MultiringConfig>
+}
+
 /** `logging.debug` and `logger_subsys.debug`. */
 export type DebugLevel = 'off' | 'on' | 'trace'
 
@@ -160,6 +175,8 @@ export interface TotemNodeConfig {
    */
   readonly interop: InteropMode
   readonly logging: LoggingConfig
+  /** Present when `totem.multiring` is on: this ring is one LAN of a multiple-ring system. */
+  readonly multiring?: MultiringSectionConfig
   /** `system.state_dir`: where the ring id is kept. */
   readonly stateDir: string
   /** Line of every key the file sets, by cmap-style path (`totem.token` → 12). */

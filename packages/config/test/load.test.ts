@@ -425,6 +425,9 @@ describe('transport, crypto and redundancy', () => {
       ['ERR_CONFIG_CONFLICT', 4, 'totem.interop'],
     ])
     expect(warns(conf(2, '\tinterop: corosync3\n'))).toEqual([])
+    expect(errs(conf(2, '\tinterop: corosync3\n\tmultiring: on\n'))).toEqual([
+      ['ERR_CONFIG_CONFLICT', 5, 'totem.multiring'],
+    ])
   })
 
   it.each([

@@ -604,6 +604,20 @@ async function overSocket(
   })
   sock.write(encodeHello(pid))
   const w = await welcomed
+  // Frames written in one turn of the event loop (a burst of mcasts) leave in one writev.
+  let corked = false
+  const uncork = (): void => {
+    corked = false
+    sock.uncork()
+  }
+  const send = (b: Uint8Array): void => {
+    if (!corked) {
+      corked = true
+      sock.cork()
+      process.nextTick(uncork)
+    }
+    sock.write(b)
+  }
   const ch: Channel = {
     nodeId: w.nodeId,
     pid,
@@ -614,11 +628,11 @@ async function overSocket(
       if (nextReq > 0xffffffff) nextReq = 1
       return new Promise((resolve, reject) => {
         waiting.set(req, { resolve, reject })
-        sock.write(encodeReqFrame(type, req, text))
+        send(encodeReqFrame(type, req, text))
       })
     },
     mcast(_group, nameBytes, payload, guarantee) {
-      sock.write(encodeMcast(nameBytes, payload, guarantee))
+      send(encodeMcast(nameBytes, payload, guarantee))
     },
     get writable() {
       return closeError === undefined && sock.writableLength < highWaterMark

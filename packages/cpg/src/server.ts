@@ -126,8 +126,20 @@ export async function listenCpg(o: CpgServerOptions): Promise<CpgServer> {
       pending = []
       proc?.detach('died')
     }
+    // Frames written in one turn of the event loop (a token visit delivers dozens of messages)
+    // leave in one writev instead of one syscall each.
+    let corked = false
+    const uncork = (): void => {
+      corked = false
+      sock.uncork()
+    }
     const write = (b: Uint8Array): void => {
       if (closed) return
+      if (!corked) {
+        corked = true
+        sock.cork()
+        process.nextTick(uncork)
+      }
       sock.write(b)
       if (sock.writableLength > limits.outBufferBytes) {
         stats.slowClientsDropped++

@@ -152,6 +152,8 @@ interface LanState {
   epoch: number
   srpMembers: readonly NodeId[]
   phase: 'none' | 'forming' | 'established'
+  /** The clock this processor's start of the current round carried (while forming). */
+  formClock: number
   readonly starts: Map<number, StartMessage>
   /** Per member of the established ring: its nonce and the seq its next message must carry. */
   readonly expect: Map<number, { nonce: number; next: number }>
@@ -225,6 +227,15 @@ class MultiringImpl implements Multiring {
   /** Own messages not delivered yet, by seq. */
   readonly #own = new Map<number, OwnMessage>()
   #home: LanState | undefined
+  /**
+   * Messages stamped on a ring whose join was abandoned (its view never came). Their keys are
+   * final (members that installed the ring deliver them with these keys), so they are never sent
+   * again: they are delivered in the transitional configuration of the next topology installed,
+   * in key order, when they still fit between what was delivered and that topology's CC.
+   */
+  #orphans: RegularMessage[] = []
+  /** The last delivered key before the CC being delivered now. */
+  #beforeCc: MessageKey | undefined
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -250,6 +261,7 @@ class MultiringImpl implements Multiring {
         epoch: 0,
         srpMembers: [],
         phase: 'none',
+        formClock: 0,
         starts: new Map(),
         expect: new Map(),
         nextLanSeq: 1,
@@ -401,6 +413,7 @@ class MultiringImpl implements Multiring {
     ls.pre = []
     ls.starts.clear()
     ls.phase = 'forming'
+    ls.formClock = this.#clock
     ls.est = undefined
     ls.ringClock = 0
     const start: StartMessage = {
@@ -697,7 +710,7 @@ class MultiringImpl implements Multiring {
     const anchored =
       cc.anchor === undefined
         ? local
-        : !this.#isJoining() &&
+        : !this.#isJoiningBelow(key) &&
           (cc.anchorNode === this.#me ||
             this.#isAnchorKnown(cc.anchor) ||
             (!local && (this.#hasMember(cc.anchorNode) || this.#hasMember(cc.sender))))
@@ -795,8 +808,13 @@ class MultiringImpl implements Multiring {
     return this.#awaiting !== undefined && this.#awaiting.lan === lan
   }
 
-  #isJoining(): boolean {
-    return this.#awaiting !== undefined
+  /**
+   * Joining another topology at or below `key`. A CC below the join point is judged by the
+   * topology we are leaving: we still deliver everything below the join point in it (a CC
+   * forwarded to us there adds its ring to the topology its other members list us in).
+   */
+  #isJoiningBelow(key: MessageKey): boolean {
+    return this.#awaiting !== undefined && compareKey(key, this.#awaiting.key) >= 0
   }
 
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
@@ -804,8 +822,11 @@ class MultiringImpl implements Multiring {
     const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
     const reached = new Set<string>()
     const stack: RingEntry[] = []
-    for (const e of this.#table.values())
-      if (!e.closed && e.members.includes(this.#me) && !reached.has(e.k)) {
+    // Start from this processor's current rings only: an ended ring (its successor's CC is in)
+    // still lists members that left with the change, such as a crashed gateway, and must not
+    // keep the rings on the far side of that gateway reachable.
+    for (const e of live)
+      if (e.members.includes(this.#me) && !reached.has(e.k)) {
         reached.add(e.k)
         stack.push(e)
       }
@@ -896,6 +917,14 @@ class MultiringImpl implements Multiring {
    */
   #originLan(): LanState | undefined {
     if (this.#awaiting !== undefined) return undefined
+    // A message that has a LAN seq keeps it and its LAN until it is stamped: that LAN's start
+    // rounds declared it as this sender's next seq there, so its members expect it (sent
+    // elsewhere, it would leave a gap that stalls every later message of ours on that LAN).
+    const head = this.#sendQueue[0]
+    if (head?.lan !== undefined) {
+      const ls = this.#lans.find((l) => l.lan === head.lan)
+      if (ls !== undefined) return this.#usable(ls) ? ls : undefined
+    }
     const home = this.#home
     if (home !== undefined && this.#usable(home)) return home
     if (home !== undefined && home.inflight.size > 0) return undefined
@@ -1082,12 +1111,18 @@ class MultiringImpl implements Multiring {
           return
         }
         const head = best.list[0] as Held
+        // A ring being formed on one of our LANs gets a CC above every start's clock: nothing
+        // above our own start's clock is delivered before it (else the CC would come too late
+        // for us while its other members deliver it, and us in it).
+        for (const ls of this.#lans)
+          if (ls.phase === 'forming' && head.key.ts > ls.formClock) return
         if (a !== undefined && compareKey(head.key, a.key) >= 0) {
           this.#maybeAdopt()
           return
         }
         if (head.reg !== undefined && head.reg.guarantee === 'safe' && !this.#safeOk(head)) return
         best.list.shift()
+        this.#beforeCc = this.#lastDelivered
         this.#lastDelivered = head.key
         if (head.cc !== undefined) this.#deliverCc(head.cc, head.key)
         else if (head.reg !== undefined) this.#deliverRegular(head.reg, head.key)
@@ -1197,7 +1232,13 @@ class MultiringImpl implements Multiring {
       rep: topologyRep([...sorted.keys()]),
       seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + this.#topoIdx,
     }
-    this.#install(sorted, topoId, key)
+    const orphans = this.#takeOrphans(this.#beforeCc, key)
+    this.#install(
+      sorted,
+      topoId,
+      key,
+      orphans.length === 0 ? undefined : () => this.#deliverInOrder(orphans),
+    )
     const duty = this.#viewDuty.get(k)
     if (duty !== undefined) {
       this.#viewDuty.delete(k)
@@ -1294,8 +1335,50 @@ class MultiringImpl implements Multiring {
     this.#stats.joinsAbandoned++
     for (const b of a.buffer) {
       if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
+      else if (
+        b.m.kind === 'regular' &&
+        this.#awaiting === undefined &&
+        !this.#table.has(ringKey(b.m.ring))
+      )
+        this.#orphan(b.m)
       else this.#receive(b.m, b.lan)
     }
+  }
+
+  /** Delivers messages held outside the table (transitional configuration), in key order. */
+  #deliverInOrder(ms: RegularMessage[]): void {
+    ms.sort((x, y) => compareKey(keyOfRegular(x), keyOfRegular(y)))
+    let prev: MessageKey | undefined
+    for (const m of ms) {
+      const k = keyOfRegular(m)
+      if (prev !== undefined && compareKey(k, prev) === 0) continue
+      prev = k
+      this.#deliverRegular(m, k)
+    }
+  }
+
+  #orphan(m: RegularMessage): void {
+    const last = this.#lastDelivered
+    if (last !== undefined && compareKey(keyOfRegular(m), last) <= 0) return
+    if (this.#orphans.length >= this.#cfg.joinBufferMax) {
+      drop(this.#stats, MultiringErrorCode.BufferFull)
+      return
+    }
+    this.#orphans.push(m)
+  }
+
+  /** Takes the orphans that fit strictly between `after` and `before`; forgets those below. */
+  #takeOrphans(after: MessageKey | undefined, before: MessageKey): RegularMessage[] {
+    const fit: RegularMessage[] = []
+    const keep: RegularMessage[] = []
+    for (const m of this.#orphans) {
+      const k = keyOfRegular(m)
+      if (after !== undefined && compareKey(k, after) <= 0) continue
+      if (compareKey(k, before) < 0) fit.push(m)
+      else keep.push(m)
+    }
+    this.#orphans = keep
+    return fit
   }
 
   /** A joining processor adopts the view once its old topology delivered everything below it. */
@@ -1305,18 +1388,45 @@ class MultiringImpl implements Multiring {
     // The newest of our pending joins whose view arrived wins: a view sender that left its
     // component before delivering an older CC never sends that view.
     let v = this.#views.get(ringKey(a.cc.ring))
-    for (let i = a.buffer.length - 1; i >= 0; i--) {
+    if (v !== undefined && v.ccTs !== a.cc.ts) v = undefined
+    for (let i = a.buffer.length - 1; i >= 0 && v === undefined; i--) {
       const b = a.buffer[i] as Awaiting['buffer'][number]
       if (!b.local || b.m.kind !== 'cc') continue
       const bv = this.#views.get(ringKey(b.m.ring))
       if (bv === undefined || bv.ccTs !== b.m.ts) continue
       const cc = b.m
+      const key: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
+      // An older pending join whose ring the view's sender went through is not skipped: that
+      // ring's members list us from its CC on, and its view is on its way (views travel on
+      // different LANs and may arrive in either order).
+      const known = (r: RingId): boolean =>
+        bv.rings.some((x) => ringIdEquals(x.ring, r)) || bv.history.some((h) => ringIdEquals(h, r))
+      const older = [
+        a.cc,
+        ...a.buffer.slice(0, i).flatMap((x) => (x.local && x.m.kind === 'cc' ? [x.m] : [])),
+      ]
+      if (
+        older.some(
+          (o) => compareKey({ ts: o.ts, ring: o.ring, rank: Rank.Cc }, key) < 0 && known(o.ring),
+        )
+      )
+        continue
       const duty = this.#viewDuty.get(ringKey(cc.ring))
+      // Pending joins that arrived before this one are skipped, except those that sort after it
+      // (the same timestamp on a higher ring, e.g. a gateway's two rings restarted together):
+      // the members of such a ring list us from its CC on, so it is replayed after the join.
+      const prev = { m: a.cc as CcMessage, lan: a.lan, local: true }
+      a.buffer = [prev, ...a.buffer].filter(
+        (x, j) =>
+          j > i + 1 ||
+          x.m.kind !== 'cc' ||
+          !x.local ||
+          compareKey({ ts: x.m.ts, ring: x.m.ring, rank: Rank.Cc }, key) > 0,
+      )
       a.cc = cc
-      a.key = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
+      a.key = key
       a.lan = b.lan
       a.sender = (duty?.sender ?? 0) as NodeId
-      a.buffer = a.buffer.filter((x, j) => j > i || x.m.kind !== 'cc' || !x.local)
       v = bv
       break
     }
@@ -1328,6 +1438,7 @@ class MultiringImpl implements Multiring {
     // delivers an old ring's last messages; mates leaving the same topology hold the same ones.
     // What the old table holds above the join point goes through the new table.
     const held: (RegularMessage | GvMessage | CcMessage)[] = a.buffer.map((b) => b.m)
+    held.push(...this.#takeOrphans(this.#lastDelivered, a.key))
     const carried: { m: RegularMessage | CcMessage; lan: number; local: boolean }[] = []
     for (const e of this.#table.values())
       for (const h of e.list) {
@@ -1378,15 +1489,11 @@ class MultiringImpl implements Multiring {
     this.#lastTopoTs = a.cc.ts
     this.#topoIdx = v.topo.seq % TOPO_SEQ_SLOTS
     this.#stats.viewsAdopted++
-    this.#install(rings, v.topo, a.key, () => {
-      let prev: MessageKey | undefined
-      for (const m of leftovers) {
-        const k = keyOfRegular(m)
-        if (prev !== undefined && compareKey(k, prev) === 0) continue
-        prev = k
-        this.#deliverRegular(m, k)
-      }
-    })
+    this.#install(rings, v.topo, a.key, () => this.#deliverInOrder(leftovers))
+    // The CC we joined through goes on to our other LANs like any CC: it ends its predecessor
+    // rings there too (a ring of ours on that LAN's side that ended with the join would block
+    // them forever), and takes the joined ring into the topology those LANs share with us.
+    this.#forward(a.cc, a.key, a.lan)
     for (const b of [...carried, ...a.buffer]) {
       if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
       else this.#receive(b.m, b.lan)

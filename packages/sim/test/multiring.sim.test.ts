@@ -8,23 +8,39 @@ import {
 } from '../src/multiring-run.ts'
 
 /**
- * The multiring CI corpus: two-LAN worlds (a chain; drawn star/cycle layouts of two rings are
- * the same graph) with one or two gateways, under every single-ring fault family plus gateway
- * crashes and restarts. The seed lists are the ones that pass today (see
- * packages/multiring/README.md, "Limits": three or more rings, and some crash/partition seeds,
- * do not converge yet); the test fails as soon as one of them regresses.
+ * The multiring CI corpus. Seeds are chosen by formula, not by outcome: every world class below
+ * runs the contiguous range CORPUS_FIRST … CORPUS_FIRST + n − 1 (the seed also draws the shape,
+ * the ordinary nodes per LAN and the fault schedule). A class is in the corpus when its fresh
+ * random seeds pass (soak counts in docs/MULTIRING.md, "Status"); a class with known failures is
+ * left out here, named, and documented there — never individual seeds.
+ *
+ * In: two LANs joined by one gateway (chain, star or cycle drawn: with two LANs they are the
+ * same graph), 1–3 ordinary nodes per LAN, with no faults and under loss, duplication, delay and
+ * reordering (0 failures in 105 fresh seeds each at the time of writing, these 15 included).
+ *
+ * Out, with the reason (docs/MULTIRING.md, "Status"):
+ * - two gateways per pair, every profile (so gateway crashes and restarts too): the gateways
+ *   pull the LANs into each other's components concurrently; a joiner can skip a topology the
+ *   others list it in (safe-delivery `not-installed`) or wait for a view that never comes.
+ * - crashes and restarts, one gateway (3 of 40 fresh seeds fail): a processor cut off from the
+ *   gateway cannot deliver its safe messages (no transitional topologies, [R] §6.7), and a
+ *   processor that misses the CC that ended a ring keeps waiting on it.
+ * - clogging, partitions and the swarm mix, one gateway: while a LAN's srp ring is split, a
+ *   gateway's forwards (CCs included) reach only its side and are not sent again after the
+ *   merge, so a processor of the other side can keep a ring that ended (self-delivery, liveness);
+ *   an isolated processor's topology keeps stale rings after it rejoins.
+ * - three or more LANs: merges of several multi-ring components do not converge (13 of 15 fresh
+ *   calm seeds fail).
+ * The regressions file (below) holds every seed whose bug was fixed, from any class.
  */
-const CORPUS: Readonly<Record<string, readonly number[]>> = {
-  calm: [100, 101, 102, 103, 105, 106, 107, 108],
-  swarm: [3000, 3001, 3002, 3004, 3005, 3006, 3007, 3008],
-  lossy: [3001, 3002, 3005, 3006, 3007, 3008, 3009, 3012],
-  partitions: [3000, 3001, 3002, 3004, 3005, 3007, 3009, 3010],
-  crashes: [3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008],
-  clogging: [3000, 3001, 3003, 3004, 3005, 3006, 3007, 3009],
-}
+const CORPUS_FIRST = 0x5000
+const CLASSES: readonly { readonly preset: string; readonly n: number }[] = [
+  { preset: 'calm', n: 15 },
+  { preset: 'lossy', n: 15 },
+]
 
 const describeRun = (o: MultiringRunOptions): string =>
-  `seed ${o.seed} ${o.preset ?? 'swarm'}${o.rings !== undefined ? ` rings ${o.rings}` : ''}`
+  `seed 0x${o.seed.toString(16)} ${o.preset ?? 'swarm'}${o.rings !== undefined ? ` rings ${o.rings}` : ''}${o.gatewaysPerPair !== undefined ? ` gateways ${o.gatewaysPerPair}` : ''}`
 
 async function expectOk(o: MultiringRunOptions): Promise<MultiringRunResult> {
   const r = await runMultiringSeed(o)
@@ -51,13 +67,11 @@ describe('multiring layouts', () => {
   })
 })
 
-describe('multiring corpus (two rings, every fault family)', () => {
-  for (const [preset, seeds] of Object.entries(CORPUS))
-    it(`${preset}: ${seeds.length} seeds, no violation, one topology after the heal`, async () => {
-      let gatewayCrashes = 0
-      for (const seed of seeds)
-        gatewayCrashes += (await expectOk({ seed, preset, rings: 2 })).counts.gatewayCrashes
-      if (preset === 'crashes') expect(gatewayCrashes).toBeGreaterThan(0)
+describe('multiring corpus (two rings, one gateway: seeds CORPUS_FIRST + 0 … n − 1)', () => {
+  for (const { preset, n } of CLASSES)
+    it(`${preset}: ${n} seeds from 0x${CORPUS_FIRST.toString(16)}, no violation, one topology after the heal`, async () => {
+      for (let i = 0; i < n; i++)
+        await expectOk({ seed: CORPUS_FIRST + i, preset, rings: 2, gatewaysPerPair: 1 })
     }, 60_000)
 })
 
@@ -68,7 +82,7 @@ describe('multiring regressions (multiring-regressions.json)', () => {
     async () => {
       for (const e of entries) await expectOk(regressionOptions(e))
     },
-    60_000,
+    180_000,
   )
 })
 

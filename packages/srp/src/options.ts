@@ -42,9 +42,13 @@ export interface SrpOptions {
   /** `totem.netmtu`. @defaultValue 1500 */
   readonly netmtu?: number
   /**
-   * Hold an idle token at the representative (corosync does). Off saves nothing but CPU when idle,
-   * on delays the first message after an idle period by up to one hold period.
-   * @defaultValue false
+   * Hold an idle token at the representative, as corosync does: after `seqnoUnchangedConst`
+   * rotations without a new message the representative keeps the token and re-sends it every
+   * hold period; a member that wants to send then broadcasts token-hold-cancel and the
+   * representative forwards it at once. An idle ring costs almost no CPU (off, three idle
+   * members pass the token thousands of times a second); the first message after an idle period
+   * waits one more hop.
+   * @defaultValue true
    */
   readonly tokenHold?: boolean
   /** Largest number of application messages waiting to be sent; `send` answers `'full'` beyond. @defaultValue 2974 */
@@ -150,7 +154,7 @@ export function resolveSrpOptions(o: SrpOptions = {}, nodelistSize = 2): Readonl
     windowSize,
     maxMessages,
     netmtu,
-    tokenHold: o.tokenHold ?? false,
+    tokenHold: o.tokenHold ?? true,
     holdSendsDuringRingChange: o.holdSendsDuringRingChange ?? false,
     sendQueueMax: int(
       'sendQueueMax',

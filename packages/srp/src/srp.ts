@@ -1097,7 +1097,10 @@ class SrpCore implements Srp {
     fcc = Math.max(0, fcc + sent - this.#myTrc)
     backlog = Math.max(0, backlog + cbl - this.#myPbl)
     this.#myTrc = sent
-    this.#myPbl = inRecovery ? (this.#rec as Recovery).resend.length : this.#sender.backlog
+    // My contribution to the token's backlog is the backlog I counted before sending (corosync:
+    // my_pbl = my_cbl). Recording what was left after sending made the token's backlog grow by
+    // what I sent at every visit, and the fair share shrink towards one packet per visit.
+    this.#myPbl = cbl
 
     // aru / aru_addr (reference §4.2). A node still in RECOVERY vouches for nothing past the
     // install point: messages of the new ring must not become safe before every member installed
@@ -1174,7 +1177,11 @@ class SrpCore implements Srp {
       this.#release()
       const idle = this.#seqUnchanged > this.#cfg.seqnoUnchangedConst && this.#sender.backlog === 0
       const mayHold = this.#cfg.tokenHold || this.#op.members.length === 1
-      if (mayHold && idle && this.#op.ringId.rep === this.#me && rtr.length === 0) {
+      // Only a quiescent ring is held: a member still missing messages (aru below seq) needs
+      // rotations to ask for them (missCountConst visits), which a held token would space out
+      // by whole hold periods.
+      const quiescent = rtr.length === 0 && aru === tokenSeqOut
+      if (mayHold && idle && quiescent && this.#op.ringId.rep === this.#me) {
         this.#tokenHeld = out
         this.#tokenCopy = undefined
         this.#holdTimeout.reset()

@@ -44,7 +44,7 @@ export {
   encodeControlLine,
 } from './control.ts'
 export { type CpgNode, type CpgNodeOptions, createCpgNode } from './cpg-node.ts'
-export type { TotemRingStatus } from './node.ts'
+export type { TotemLanStatus, TotemMultiringStatus, TotemRingStatus } from './node.ts'
 export {
   CHANNELS,
   createTotemNode,

@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel'
 import { networkInterfaces } from 'node:os'
+import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import {
   type BroadcastListener,
@@ -16,7 +17,7 @@ import {
   TotemError,
   type Transport,
 } from '@totem-ts/common'
-import type { TotemNodeConfig } from '@totem-ts/config'
+import type { MultiringSectionConfig, TotemNodeConfig } from '@totem-ts/config'
 import {
   createCryptoRandom,
   createKeyring,
@@ -25,6 +26,12 @@ import {
   SEALED_OVERHEAD_BYTES,
   withCrypto,
 } from '@totem-ts/crypto'
+import {
+  createMultiring,
+  type Multiring,
+  type MultiringObserver,
+  type MultiringStats,
+} from '@totem-ts/multiring'
 import { createRrp, RRP_HEADER_BYTES, type Rrp, type RrpNetworkStats } from '@totem-ts/rrp'
 import {
   createSrp,
@@ -67,6 +74,16 @@ export interface TotemNodeOptions {
     readonly tokenHold?: boolean
     readonly holdSendsDuringRingChange?: boolean
   }
+  /**
+   * Further rings this node joins as a multiring gateway, one config per ring: each (and
+   * `config`) needs `totem { multiring: on }` and its own `multiring_lan`, and the node has the
+   * same id in every nodelist. The ring ids are kept in `<stateDir>/lan<N>/`; `key` (when given)
+   * is `config`'s, the others come from their key files; `stageKey`/`rotateKey` act on `config`'s
+   * ring. The multiring tunables are `config`'s. @defaultValue none (not a gateway)
+   */
+  readonly gatewayConfigs?: readonly TotemNodeConfig[]
+  /** Hears the multiring protocol's keys (the EVS trace extension); multiring nodes only. */
+  readonly multiringObserver?: MultiringObserver
 }
 
 /** A point-in-time view of a node, for tools (`totem-cfgtool`) and metrics. */
@@ -90,6 +107,39 @@ export interface TotemNodeStatus {
   /** Event-loop delay, ms (mean / p99 / max since start): a busy loop causes false failures. */
   readonly eventLoopDelayMs: { readonly mean: number; readonly p99: number; readonly max: number }
   readonly uptimeMs: number
+  /** Present on a multiring node (`totem { multiring: on }`, or a gateway). */
+  readonly multiring?: TotemMultiringStatus
+}
+
+/** The multiple-ring protocol's side of {@link TotemNodeStatus}. */
+export interface TotemMultiringStatus {
+  /** True for a gateway (on two or more LANs). */
+  readonly isGateway: boolean
+  /** The current topology id (`rep.seq`), null before the first. */
+  readonly topologyId: string | null
+  /** The rings of the current topology. */
+  readonly topology: readonly {
+    readonly ring: string
+    readonly lan: number
+    readonly members: readonly number[]
+  }[]
+  /** The Lamport clock. */
+  readonly clock: number
+  readonly stats: Readonly<MultiringStats>
+  /** One entry per LAN this node is on (one, or several for a gateway). */
+  readonly lans: readonly TotemLanStatus[]
+}
+
+/** One LAN of a multiring node: its srp ring and networks. */
+export interface TotemLanStatus {
+  readonly lan: number
+  /** The config file of this ring. */
+  readonly config: string
+  readonly state: string
+  readonly ringId: string
+  readonly members: readonly number[]
+  readonly srp: Readonly<SrpStats>
+  readonly rings: readonly TotemRingStatus[]
 }
 
 /** One ring (network) of a node, as `totem-cfgtool -s` shows it. */
@@ -107,6 +157,8 @@ export interface TotemRingStatus {
 /** One running totem-ts node: udp (+ crypto) + srp, from a corosync.conf. */
 export interface TotemNode {
   readonly nodeId: NodeId
+  /** The multiple-ring protocol, on a multiring node (`totem { multiring: on }` or a gateway). */
+  readonly multiring?: Multiring
   start(): Promise<void>
   /** Orderly leave, then closes the sockets. */
   stop(): Promise<void>
@@ -173,25 +225,28 @@ export function findLocalNode(config: TotemNodeConfig, nodeId?: number): NodeId 
   )
 }
 
-/**
- * Composes a node: the udpu transport on ring 0 (`@totem-ts/udp`), authenticated encryption when
- * the config turns crypto on (`@totem-ts/crypto`), and the single-ring protocol (`@totem-ts/srp`).
- * Redundant rings, the multiple-ring protocol and CPG join here in later issues.
- *
- * @example
- * ```ts
- * const { config } = readConfigFile('/etc/corosync/corosync.conf')
- * const node = createTotemNode({ config, nodeId: 1, logger, listener })
- * await node.start()
- * node.send(new TextEncoder().encode('hello'), 'agreed')
- * ```
- */
-export function createTotemNode(options: TotemNodeOptions): TotemNode {
-  const { config } = options
-  const logger = options.logger ?? noopLogger
-  const runtime = options.runtime ?? createNodeRuntime(logger)
-  const me = findLocalNode(config, options.nodeId)
-  const log = logger.child('MAIN')
+/** One ring's transport stack (udp per redundant ring, crypto, rrp) and srp config. */
+interface RingStack {
+  readonly config: TotemNodeConfig
+  readonly udps: UdpTransport[]
+  readonly rrp: Rrp | undefined
+  readonly transport: Transport
+  readonly keyring: Keyring | undefined
+  readonly srpConfig: ReturnType<typeof resolveSrpOptions>
+  readonly store: RingIdStore
+  readonly rings: number
+  srp: Srp | undefined
+}
+
+function buildRing(
+  config: TotemNodeConfig,
+  me: NodeId,
+  runtime: Runtime,
+  logger: Logger,
+  options: TotemNodeOptions,
+  stateDir: string,
+  key: Uint8Array | undefined,
+): RingStack {
   // One udpu transport per ring (ringN_addr, the ring's port), each wrapped by crypto (its own
   // channel), joined by the redundant ring protocol when there is more than one.
   const rings = Math.max(1, config.rrp.rings)
@@ -214,9 +269,11 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
   let keyring: Keyring | undefined
   let perRing: Transport[] = udps
   if (config.crypto.enabled) {
-    const key = options.key ?? readKeyFile(config.crypto.keyFile).key
-    keyring = createKeyring(key, { clock: runtime.clock, logger })
-    const k = keyring
+    const k = createKeyring(key ?? readKeyFile(config.crypto.keyFile).key, {
+      clock: runtime.clock,
+      logger,
+    })
+    keyring = k
     perRing = udps.map((u, r) =>
       withCrypto(u, k, {
         nodeId: me,
@@ -263,102 +320,246 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
     },
     config.nodes.length,
   )
-  const store = options.ringIdStore ?? createFileRingIdStore(config.stateDir, me, logger)
+  const store = options.ringIdStore ?? createFileRingIdStore(stateDir, me, logger)
+  return { config, udps, rrp, transport, keyring, srpConfig, store, rings, srp: undefined }
+}
+
+function ringStatuses(r: RingStack, me: NodeId): TotemRingStatus[] {
+  return r.udps.map((u, i): TotemRingStatus => {
+    const n = r.rrp?.networks()[i]
+    const base = {
+      ringNo: i,
+      address: r.config.nodes.find((x) => x.nodeId === me)?.addresses[i] ?? '',
+      port: u.config.port,
+    }
+    return n === undefined
+      ? { ...base, state: 'ok', inUse: true }
+      : { ...base, state: n.state, inUse: n.inUse, rrp: n }
+  })
+}
+
+/**
+ * Checks the configs of a multiring node (one per LAN it is on) and returns its node id: every
+ * config has `totem { multiring: on }`, the LAN numbers differ, and the node is in every nodelist.
+ */
+function multiringNodeId(configs: readonly TotemNodeConfig[], nodeId?: number): NodeId {
+  const lans = new Map<number, string>()
+  for (const c of configs) {
+    if (c.multiring === undefined)
+      invalidArgument(
+        `${c.file} does not have totem { multiring: on }: a gateway joins multiring rings only`,
+        { file: c.file },
+      )
+    const other = lans.get(c.multiring.lan)
+    if (other !== undefined)
+      invalidArgument(
+        `${c.file} and ${other} are both multiring_lan ${c.multiring.lan}: each ring a gateway joins needs its own LAN number`,
+        { file: c.file, lan: c.multiring.lan },
+      )
+    lans.set(c.multiring.lan, c.file)
+  }
+  const first = configs[0] as TotemNodeConfig
+  const me = findLocalNode(first, nodeId ?? configs.find((c) => c.localNodeId)?.localNodeId)
+  for (const c of configs)
+    if (!c.nodes.some((n) => n.nodeId === me))
+      invalidArgument(
+        `node id ${me} is not in the nodelist of ${c.file}: a gateway has the same node id on every ring`,
+        { file: c.file, nodeId: me },
+      )
+  return me
+}
+
+/**
+ * Composes a node: the udpu transport on ring 0 (`@totem-ts/udp`), authenticated encryption when
+ * the config turns crypto on (`@totem-ts/crypto`), redundant rings (`@totem-ts/rrp`) and the
+ * single-ring protocol (`@totem-ts/srp`). With `totem { multiring: on }` the multiple-ring
+ * protocol (`@totem-ts/multiring`) runs over srp and the node is one processor of the multi-ring
+ * system; with `gatewayConfigs` it is a gateway: one such stack per config (each its own ports,
+ * addresses and key) under one multiring.
+ *
+ * @example
+ * ```ts
+ * const { config } = readConfigFile('/etc/corosync/corosync.conf')
+ * const node = createTotemNode({ config, nodeId: 1, logger, listener })
+ * await node.start()
+ * node.send(new TextEncoder().encode('hello'), 'agreed')
+ * ```
+ */
+export function createTotemNode(options: TotemNodeOptions): TotemNode {
+  const { config } = options
+  const logger = options.logger ?? noopLogger
+  const runtime = options.runtime ?? createNodeRuntime(logger)
+  const configs = [config, ...(options.gatewayConfigs ?? [])]
+  const multi = configs.length > 1 || config.multiring !== undefined
+  if (configs.length > 1 && options.ringIdStore !== undefined)
+    invalidArgument('ringIdStore cannot be shared by the rings of a gateway')
+  const me = multi
+    ? multiringNodeId(configs, options.nodeId)
+    : findLocalNode(config, options.nodeId)
+  const log = logger.child('MAIN')
+  const stacks = configs.map((c, i) =>
+    buildRing(
+      c,
+      me,
+      runtime,
+      logger,
+      options,
+      configs.length > 1 ? join(c.stateDir, `lan${c.multiring?.lan ?? i}`) : c.stateDir,
+      i === 0 ? options.key : undefined,
+    ),
+  )
+  const primary = stacks[0] as RingStack
   const confchgChannel = channel(CHANNELS.confchg)
   const deliverChannel = channel(CHANNELS.deliver)
   const listener = options.listener
-  const srp: Srp = createSrp(srpConfig, {
-    nodeId: me,
-    runtime,
-    transport,
-    store,
-    ...(options.srpTestFaults ? { testFaults: options.srpTestFaults } : {}),
-    listener: {
-      onDeliver(d: Delivery) {
-        listener?.onDeliver(d)
-        if (deliverChannel.hasSubscribers) deliverChannel.publish({ nodeId: me, delivery: d })
-      },
-      onConfigurationChange(c: ConfigurationChange) {
-        log.info(
-          `${c.kind === 'regular' ? 'A new membership' : 'Transitional membership'} (${formatRingId(c.ringId)})`,
-          {
-            members: c.members.join(' '),
-            left: c.left.join(' '),
-            joined: c.joined.join(' '),
-          },
-        )
-        listener?.onConfigurationChange(c)
-        if (confchgChannel.hasSubscribers) confchgChannel.publish({ nodeId: me, change: c })
-      },
+  const upper: BroadcastListener = {
+    onDeliver(d: Delivery) {
+      listener?.onDeliver(d)
+      if (deliverChannel.hasSubscribers) deliverChannel.publish({ nodeId: me, delivery: d })
     },
-  })
+    onConfigurationChange(c: ConfigurationChange) {
+      log.info(
+        `${c.kind === 'regular' ? 'A new membership' : 'Transitional membership'} (${formatRingId(c.ringId)})`,
+        {
+          members: c.members.join(' '),
+          left: c.left.join(' '),
+          joined: c.joined.join(' '),
+        },
+      )
+      listener?.onConfigurationChange(c)
+      if (confchgChannel.hasSubscribers) confchgChannel.publish({ nodeId: me, change: c })
+    },
+  }
+  const makeSrp = (st: RingStack, l: BroadcastListener): Srp => {
+    const srp = createSrp(st.srpConfig, {
+      nodeId: me,
+      runtime,
+      transport: st.transport,
+      store: st.store,
+      ...(options.srpTestFaults ? { testFaults: options.srpTestFaults } : {}),
+      listener: l,
+    })
+    st.srp = srp
+    return srp
+  }
+  let mr: Multiring | undefined
+  let srp: Srp | undefined
+  if (multi) {
+    const lanLog = logger.child('GW')
+    mr = createMultiring((config.multiring as MultiringSectionConfig).resolved, {
+      nodeId: me,
+      runtime,
+      listener: upper,
+      ...(options.multiringObserver === undefined ? {} : { observer: options.multiringObserver }),
+      rings: stacks.map((st) => ({
+        lan: (st.config.multiring as MultiringSectionConfig).lan,
+        create: (l: BroadcastListener) =>
+          makeSrp(st, {
+            onDeliver: (d) => l.onDeliver(d),
+            onConfigurationChange(c) {
+              if (c.kind === 'regular')
+                lanLog.info(`ring of LAN ${st.config.multiring?.lan} (${formatRingId(c.ringId)})`, {
+                  members: c.members.join(' '),
+                })
+              l.onConfigurationChange(c)
+            },
+          }),
+      })),
+    })
+  } else srp = makeSrp(primary, upper)
+  const broadcast = (mr ?? srp) as Multiring | Srp
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   let startedAt = 0
+  const lanStatus = (st: RingStack): TotemLanStatus => {
+    const s = st.srp as Srp
+    return {
+      lan: st.config.multiring?.lan ?? 0,
+      config: st.config.file,
+      state: s.state,
+      ringId: formatRingId(s.ringId),
+      members: [...s.members],
+      srp: s.stats(),
+      rings: ringStatuses(st, me),
+    }
+  }
   return {
     nodeId: me,
+    ...(mr === undefined ? {} : { multiring: mr }),
     async start() {
       startedAt = runtime.clock.nowMs()
       loopDelay.enable()
-      log.info('starting', {
-        nodeId: me,
-        token: srpConfig.tokenTimeoutMs,
-        tokenRetransmit: srpConfig.tokenRetransmitTimeoutMs,
-        consensus: srpConfig.consensusTimeoutMs,
-        join: srpConfig.joinTimeoutMs,
-        windowSize: srpConfig.windowSize,
-        maxMessages: srpConfig.maxMessages,
-        crypto: config.crypto.enabled,
-        rings,
-        rrpMode: rrp === undefined ? 'none' : rrp.config.mode,
-      })
-      await srp.start()
+      for (const st of stacks)
+        log.info('starting', {
+          nodeId: me,
+          config: st.config.file,
+          token: st.srpConfig.tokenTimeoutMs,
+          tokenRetransmit: st.srpConfig.tokenRetransmitTimeoutMs,
+          consensus: st.srpConfig.consensusTimeoutMs,
+          join: st.srpConfig.joinTimeoutMs,
+          windowSize: st.srpConfig.windowSize,
+          maxMessages: st.srpConfig.maxMessages,
+          crypto: st.config.crypto.enabled,
+          rings: st.rings,
+          rrpMode: st.rrp === undefined ? 'none' : st.rrp.config.mode,
+          ...(st.config.multiring === undefined ? {} : { lan: st.config.multiring.lan }),
+        })
+      await broadcast.start()
     },
     async stop() {
-      await srp.stop()
+      await broadcast.stop()
       loopDelay.disable()
-      if ('flush' in store && typeof store.flush === 'function')
-        await (store as { flush(): Promise<void> }).flush()
+      for (const st of stacks)
+        if ('flush' in st.store && typeof st.store.flush === 'function')
+          await (st.store as { flush(): Promise<void> }).flush()
     },
-    send: (payload, guarantee) => srp.send(payload, guarantee),
-    syncCompleted: () => srp.syncCompleted?.(),
+    send: (payload, guarantee) => broadcast.send(payload, guarantee),
+    syncCompleted: () => broadcast.syncCompleted?.(),
     get members() {
-      return srp.members
+      return broadcast.members
     },
     get ringId() {
-      return srp.ringId
+      return mr === undefined ? (srp as Srp).ringId : (mr.topologyId ?? NO_TOPOLOGY)
     },
     status(): TotemNodeStatus {
       const ns = (v: number): number => (Number.isFinite(v) ? Math.round(v / 1e4) / 100 : 0)
+      const p = primary.srp as Srp
       return {
         nodeId: me,
-        state: srp.state,
-        ringId: formatRingId(srp.ringId),
-        members: [...srp.members],
+        state: p.state,
+        ringId: formatRingId(mr === undefined ? p.ringId : (mr.topologyId ?? NO_TOPOLOGY)),
+        members: [...broadcast.members],
         crypto: config.crypto.enabled,
-        timers: { ...srpConfig },
-        srp: srp.stats(),
-        transport: { ...transport.stats() },
-        rrpMode: rrp === undefined ? 'none' : rrp.config.mode,
-        rings: udps.map((u, r): TotemRingStatus => {
-          const n = rrp?.networks()[r]
-          const base = {
-            ringNo: r,
-            address: config.nodes.find((x) => x.nodeId === me)?.addresses[r] ?? '',
-            port: u.config.port,
-          }
-          return n === undefined
-            ? { ...base, state: 'ok', inUse: true }
-            : { ...base, state: n.state, inUse: n.inUse, rrp: n }
-        }),
+        timers: { ...primary.srpConfig },
+        srp: p.stats(),
+        transport: { ...primary.transport.stats() },
+        rrpMode: primary.rrp === undefined ? 'none' : primary.rrp.config.mode,
+        rings: ringStatuses(primary, me),
         eventLoopDelayMs: {
           mean: ns(loopDelay.mean),
           p99: ns(loopDelay.percentile(99)),
           max: ns(loopDelay.max),
         },
         uptimeMs: Math.round(runtime.clock.nowMs() - startedAt),
+        ...(mr === undefined
+          ? {}
+          : {
+              multiring: {
+                isGateway: mr.isGateway,
+                topologyId: mr.topologyId === undefined ? null : formatRingId(mr.topologyId),
+                topology: mr.topology.map((r) => ({
+                  ring: formatRingId(r.ring),
+                  lan: r.lan,
+                  members: [...r.members],
+                })),
+                clock: mr.clock,
+                stats: mr.stats(),
+                lans: stacks.map(lanStatus),
+              },
+            }),
       }
     },
     stageKey(key: Uint8Array): number {
+      const keyring = primary.keyring
       if (keyring === undefined)
         throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to stage')
       const id = keyring.stage(key)
@@ -366,16 +567,21 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
       return id
     },
     rotateKey(key: Uint8Array) {
+      const keyring = primary.keyring
       if (keyring === undefined)
         throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to rotate')
       keyring.rotate(key)
       log.info('cluster key rotated')
     },
     reenableRings() {
-      if (rrp === undefined)
+      const withRrp = stacks.filter((st) => st.rrp !== undefined)
+      if (withRrp.length === 0)
         throw new TotemError('ERR_INVALID_STATE', 'one ring only: there is no ring to re-enable')
-      rrp.reenable()
+      for (const st of withRrp) st.rrp?.reenable()
       log.info('rings re-enabled by the administrator (cluster-wide)')
     },
   }
 }
+
+/** The ring id a multiring node reports before its first topology is installed. */
+const NO_TOPOLOGY: RingId = { rep: 0, seq: 0n }

@@ -180,6 +180,53 @@ function renderRings(result: Record<string, unknown>): string {
   return s
 }
 
+interface MultiringBlock {
+  isGateway: boolean
+  topologyId: string | null
+  clock: number
+  topology: { ring: string; lan: number; members: number[] }[]
+  lans: {
+    lan: number
+    state: string
+    ringId: string
+    members: number[]
+    rings?: { address: string; port: number }[]
+  }[]
+  forwarding?: Record<string, number>
+  lag?: {
+    lan: number
+    delivered: number
+    waiting: number
+    meanMs: number
+    maxMs: number
+    lastMs: number
+  }[]
+}
+
+/** The multiring block of `-s` (multiring nodes and gateways): topology, LANs, forwarding, lag. */
+function renderMultiring(result: Record<string, unknown>): string {
+  const m = result.multiring as MultiringBlock | undefined
+  if (m === undefined) return ''
+  let s =
+    `Multiring ${m.isGateway ? 'gateway' : 'processor'}, topology ${m.topologyId ?? 'none yet'}, ` +
+    `clock ${m.clock}\n`
+  for (const r of m.topology)
+    s += `  topology ring ${r.ring} (LAN ${r.lan}): ${r.members.join(' ')}\n`
+  for (const l of m.lans) {
+    const at = (l.rings ?? []).map((r) => `${r.address}:${r.port}`).join(' ')
+    s += `LAN ${l.lan}: ring ${l.ringId} ${l.state}${at === '' ? '' : ` on ${at}`}, members ${l.members.join(' ')}\n`
+  }
+  if (m.forwarding !== undefined) {
+    const f = Object.entries(m.forwarding)
+    s += `Forwarded: ${f.length === 0 ? 'nothing yet' : f.map(([d, n]) => `LAN ${d} ${n}`).join(', ')}\n`
+  }
+  for (const g of m.lag ?? [])
+    s +=
+      `Lag from LAN ${g.lan}: mean ${g.meanMs} ms, max ${g.maxMs} ms, last ${g.lastMs} ms ` +
+      `(${g.delivered} delivered, ${g.waiting} waiting)\n`
+  return s
+}
+
 function render(query: Query, result: Record<string, unknown>): string {
   switch (query) {
     case 'status': {
@@ -191,7 +238,8 @@ function render(query: Query, result: Record<string, unknown>): string {
         `State ${result.state}\n` +
         `Members (${members.length}): ${members.join(' ')}\n` +
         `Crypto ${result.crypto ? `on${keyId === null || keyId === undefined ? '' : ` (key id ${keyId})`}` : 'off'}\n` +
-        renderRings(result)
+        renderRings(result) +
+        renderMultiring(result)
       )
     }
     case 'members': {

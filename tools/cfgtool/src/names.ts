@@ -60,7 +60,8 @@ function convert(
 /**
  * The daemon's `stats` result under corosync's names: `srp` (with `rx_msg_dropped` as the total
  * and `rx_msg_dropped_by_code`), `transport` (crypto counters included), `event_loop_delay_ms`,
- * `daemon`, and the timers.
+ * `daemon`, the timers, and `multiring` (multiring nodes and gateways: topology, LANs,
+ * forwarding, lag, protocol counters).
  */
 export function corosyncStats(stats: Readonly<Record<string, unknown>>): Counters {
   const srp = (stats.srp ?? {}) as Record<string, unknown>
@@ -74,7 +75,8 @@ export function corosyncStats(stats: Readonly<Record<string, unknown>>): Counter
     ring_id: (stats.ringId as string | undefined) ?? null,
     srp: srpOut,
   }
-  for (const k of ['transport', 'eventLoopDelayMs', 'daemon', 'timers'] as const) {
+  for (const k of ['transport', 'eventLoopDelayMs', 'daemon', 'timers', 'multiring'] as const) {
+    if (k === 'multiring' && stats[k] === undefined) continue
     const c = convert(stats[k] ?? {}, {})
     if (c !== undefined) out[snakeCase(k)] = c
   }

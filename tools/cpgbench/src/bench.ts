@@ -88,6 +88,12 @@ export interface StepResult {
   readonly latencyUs: LatencySummary | null
   /** Participants still in the group at the end of the step. */
   readonly participants: number
+  /**
+   * Their node ids, ascending. A participant that leaves (a node down, or a partition that a merge
+   * later heals) is not counted again for the rest of the run: its barrier markers sent while apart
+   * never reach this side.
+   */
+  readonly participantNodes: readonly number[]
 }
 
 /** The result of a run. */
@@ -420,6 +426,7 @@ class Run {
         deliveredPerS: Math.round(d.msgs / elapsedS),
         deliveredMBps: round3(d.bytes / elapsedS / 1e6),
         participants: this.#participants.size,
+        participantNodes: this.#participantNodes(),
       }
     }
     return {
@@ -493,7 +500,12 @@ class Run {
       tryAgain,
       latencyUs: this.#lat.summary(),
       participants: this.#participants.size,
+      participantNodes: this.#participantNodes(),
     }
+  }
+
+  #participantNodes(): number[] {
+    return [...this.#participants].map((k) => Number(k.split(':')[0])).sort((a, b) => a - b)
   }
 
   #waitSlot(what: string): Promise<void> {

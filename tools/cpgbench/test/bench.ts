@@ -16,6 +16,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Cluster, waitFor } from './cluster.ts'
 
@@ -226,6 +227,57 @@ async function udpBaseline(): Promise<UdpResult[]> {
   } finally {
     server.p.kill('SIGKILL')
   }
+}
+
+// ------------------------------------------------------------------ embedded (no daemon, no socket)
+
+const EMBEDDED_NODE = fileURLToPath(new URL('./embedded-node.ts', import.meta.url))
+const EMBEDDED_SIZES = [64, 1024]
+
+interface EmbeddedResult {
+  size: number
+  samples: number
+  p50: number | null
+  p99: number | null
+}
+
+/**
+ * Self-delivery latency with `createCpgNode` and the client library in one process per node (no
+ * IPC): three such processes on their own port, node 1 sending one message at a time.
+ */
+async function embeddedLatency(): Promise<EmbeddedResult[]> {
+  const out: EmbeddedResult[] = []
+  for (const size of EMBEDDED_SIZES) {
+    const e = await new Cluster({
+      address: addr,
+      ...(v.netns ? { portCheckAddresses: [] } : {}),
+    }).init()
+    try {
+      const runs = e.nodes.map((id) => {
+        mkdirSync(e.stateDir(id), { recursive: true })
+        writeFileSync(e.confPath(id), e.conf(id))
+        return child([
+          ...wrap(id),
+          process.execPath,
+          '--conditions=@totem-ts/source',
+          '--import',
+          'tsx',
+          EMBEDDED_NODE,
+          e.confPath(id),
+          String(id),
+          '1',
+          String(Math.min(duration, 2)),
+          String(size),
+        ])
+      })
+      const lines = await Promise.all(runs.map((r) => r.out))
+      const r = JSON.parse(lines[0] ?? '') as Omit<EmbeddedResult, 'size'>
+      out.push({ size, samples: r.samples, p50: r.p50, p99: r.p99 })
+    } finally {
+      await e.destroy()
+    }
+  }
+  return out
 }
 
 // ------------------------------------------------------------------ cpgbench runs
@@ -461,9 +513,12 @@ async function main(): Promise<void> {
     process.stderr.write('bench: 3 senders done\n')
     const idle = await cpgbenchRun(c, 1, 1, 1)
     process.stderr.write('bench: window-1 latency done\n')
-    // The main cluster goes before the redundant-ring variants start (their own clusters).
+    // The main cluster goes before the embedded pass and the redundant-ring variants start
+    // (their own ports).
     await c.destroy()
     live.delete(c)
+    const embedded = await embeddedLatency()
+    process.stderr.write('bench: embedded latency done\n')
     removeNetns()
     let rrp: { durationS: number; sizes: number[]; variants: RrpVariantResult[] } | undefined
     let rrpSkipped: string | undefined
@@ -525,6 +580,12 @@ async function main(): Promise<void> {
       md += `| ${r.size} | 1 | ${fmt(r.oneSender.msgsPerS)} | ${r.oneSender.mbPerS.toFixed(2)} | ${fmt(r.oneSender.idleP50)}/${fmt(r.oneSender.idleP99)} | ${fmt(r.oneSender.loadedP50)}/${fmt(r.oneSender.loadedP99)} | ${fmt(r.udp.flood.msgsPerS)} | ${r.udp.flood.mbPerS.toFixed(2)} | ${fmt(r.udp.ping.p50)}/${fmt(r.udp.ping.p99)} | ${ratio(r.oneSender.msgsPerS, r.udp.flood.msgsPerS)} | ${fmt(cs.one)} | ${ratio(r.oneSender.msgsPerS, cs.one)} | ${cs.p50}/${cs.p99} |\n`
       md += `| ${r.size} | 3 | ${fmt(r.threeSenders.msgsPerS)} | ${r.threeSenders.mbPerS.toFixed(2)} | | ${fmt(r.threeSenders.loadedP50)}/${fmt(r.threeSenders.loadedP99)} | | | | ${ratio(r.threeSenders.msgsPerS, r.udp.flood.msgsPerS)} | ${fmt(cs.three)} | ${ratio(r.threeSenders.msgsPerS, cs.three)} | |\n`
     }
+    md += `\nEmbedded (createCpgNode + the client library in each node's process, no daemon, no socket), self-delivery one message at a time, µs:`
+    for (const e of embedded) {
+      const cs = COROSYNC[e.size] as { p50: number } | undefined
+      md += ` ${e.size} B p50/p99 ${fmt(e.p50)}/${fmt(e.p99)}${cs === undefined || e.p50 === null ? '' : ` (corosync p50 ${cs.p50}, ${ratio(e.p50, cs.p50)})`};`
+    }
+    md = `${md.slice(0, -1)}.\n`
     if (rrp !== undefined) md += `\n${rrpTable(rrp.variants)}`
     process.stdout.write(`${md}\n`)
     mkdirSync(outDir, { recursive: true })
@@ -540,6 +601,7 @@ async function main(): Promise<void> {
           durationS: duration,
           wallS: (Date.now() - t0) / 1000,
           rows,
+          embedded,
           raw: { one, three, idle },
           rrp: rrp ?? { skipped: rrpSkipped ?? null, error: rrpError ?? null },
         },

@@ -33,6 +33,15 @@ export interface LocalClusterOptions {
   readonly tokenMs?: number
   /** The totemd launcher (a .mjs run with this node, or an executable). Found in node_modules by default. */
   readonly totemd?: string
+  /**
+   * Several LANs joined by gateways (the multiple-ring protocol): each LAN its own UDP port and
+   * `multiring_lan`; a node listed on two or more LANs runs `totem-gateway` with one config per
+   * LAN, the others `totemd` with `multiring: on`. `nodes` is then every node of every LAN.
+   * @defaultValue one ring of `nodes`, no multiring
+   */
+  readonly lans?: readonly { readonly lan: number; readonly nodes: readonly number[] }[]
+  /** The totem-gateway launcher (with `lans`). Found in node_modules by default. */
+  readonly gateway?: string
 }
 
 /** One daemon of a {@link LocalCluster}. */
@@ -67,6 +76,29 @@ export function findTotemd(): string {
   )
 }
 
+/** Finds the `totem-gateway` launcher: $TOTEM_GATEWAY, then node_modules up from this file. */
+export function findGateway(): string {
+  const env = process.env.TOTEM_GATEWAY
+  if (env !== undefined && env !== '') return env
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    for (const rel of [
+      'node_modules/@totem-ts/gateway/bin/totem-gateway.mjs',
+      'node_modules/.bin/totem-gateway',
+    ]) {
+      const p = join(dir, rel)
+      if (existsSync(p)) return p
+    }
+    const up = dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  throw new LockError(
+    LockErrorCode.InvalidArgument,
+    'cannot find totem-gateway (install @totem-ts/gateway or set TOTEM_GATEWAY)',
+  )
+}
+
 function bindable(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4')
@@ -88,13 +120,18 @@ export class LocalCluster {
   readonly running: Map<number, LocalNode> = new Map()
   readonly crypto: boolean
   port = 0
+  /** UDP port per LAN (with `lans`). */
+  readonly lanPorts: Map<number, number> = new Map()
   readonly #o: LocalClusterOptions
   readonly #totemd: string
   readonly #logs = new Map<number, WriteStream>()
 
   constructor(o: LocalClusterOptions = {}) {
     this.#o = o
-    this.nodes = o.nodes ?? [1, 2, 3]
+    this.nodes =
+      o.lans === undefined
+        ? (o.nodes ?? [1, 2, 3])
+        : [...new Set(o.lans.flatMap((l) => l.nodes))].sort((a, b) => a - b)
     this.crypto = o.crypto ?? true
     this.#totemd = o.totemd ?? findTotemd()
     this.dir = mkdtempSync(join(tmpdir(), 'totem-demo-'))
@@ -110,6 +147,16 @@ export class LocalCluster {
       if (ok) this.port = port
     }
     if (this.port === 0) throw new Error('no free UDP port on 127.0.0.x')
+    for (const l of this.#o.lans ?? []) {
+      for (let i = 0; i < 50 && !this.lanPorts.has(l.lan); i++) {
+        const port = 20_000 + Math.floor(Math.random() * 40_000)
+        if (port === this.port || [...this.lanPorts.values()].includes(port)) continue
+        let ok = true
+        for (const n of l.nodes) if (!(await bindable(`127.0.0.${n}`, port))) ok = false
+        if (ok) this.lanPorts.set(l.lan, port)
+      }
+      if (!this.lanPorts.has(l.lan)) throw new Error(`no free UDP port for LAN ${l.lan}`)
+    }
     if (this.crypto) {
       const key = new Uint8Array(KEY_BYTES_DEFAULT)
       createCryptoRandom().fill(key)
@@ -134,9 +181,22 @@ export class LocalCluster {
     return join(this.dir, `node${id}.log`)
   }
 
-  /** The generated corosync.conf of node `id`. */
-  conf(id: number): string {
-    const nodes = this.nodes
+  /** The LANs node `id` is on (with `lans`), ascending. */
+  lansOf(id: number): { readonly lan: number; readonly nodes: readonly number[] }[] {
+    return (this.#o.lans ?? []).filter((l) => l.nodes.includes(id))
+  }
+  /** Nodes on two or more LANs: they run totem-gateway. */
+  get gateways(): number[] {
+    return this.nodes.filter((id) => this.lansOf(id).length > 1)
+  }
+  /** The config of node `id` on `lan` (with `lans`). */
+  lanConfPath(id: number, lan: number): string {
+    return join(this.dir, `node${id}-lan${lan}.conf`)
+  }
+
+  /** The generated corosync.conf of node `id` (on `lan`, with `lans`). */
+  conf(id: number, lan?: { readonly lan: number; readonly nodes: readonly number[] }): string {
+    const nodes = (lan?.nodes ?? this.nodes)
       .map((n) => `  node {\n    nodeid: ${n}\n    ring0_addr: 127.0.0.${n}\n  }\n`)
       .join('')
     return `system {
@@ -151,9 +211,9 @@ totem {
   crypto_cipher: ${this.crypto ? 'aes256' : 'none'}
   crypto_hash: ${this.crypto ? 'sha256' : 'none'}
   keyfile: ${this.keyFile}
-  interface {
+${lan === undefined ? '' : `  multiring: on\n  multiring_lan: ${lan.lan}\n`}  interface {
     linknumber: 0
-    mcastport: ${this.port}
+    mcastport: ${lan === undefined ? this.port : this.lanPorts.get(lan.lan)}
   }
 }
 nodelist {
@@ -167,11 +227,21 @@ logging {
   /** Starts node `id` (its stderr goes to `<dir>/node<id>.log`). */
   start(id: number): LocalNode {
     mkdirSync(this.stateDir(id), { recursive: true })
-    writeFileSync(this.confPath(id), this.conf(id))
-    const args = ['-c', this.confPath(id), '--nodeid', String(id)]
-    const proc = this.#totemd.endsWith('.mjs')
-      ? spawn(process.execPath, [this.#totemd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn(this.#totemd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const args: string[] = []
+    const lans = this.lansOf(id)
+    if (this.#o.lans === undefined) {
+      writeFileSync(this.confPath(id), this.conf(id))
+      args.push('-c', this.confPath(id))
+    } else
+      for (const l of lans) {
+        writeFileSync(this.lanConfPath(id, l.lan), this.conf(id, l))
+        args.push('-c', this.lanConfPath(id, l.lan))
+      }
+    args.push('--nodeid', String(id))
+    const bin = lans.length > 1 ? (this.#o.gateway ?? findGateway()) : this.#totemd
+    const proc = bin.endsWith('.mjs')
+      ? spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     let log = this.#logs.get(id)
     if (log === undefined) {
       log = createWriteStream(this.logPath(id), { flags: 'a' })
@@ -187,6 +257,11 @@ logging {
     }
     this.running.set(id, n)
     return n
+  }
+
+  /** Node `id`'s `status` over its control socket (a gateway's has `multiring.forwarding`, `lag`). */
+  status(id: number): Promise<Record<string, unknown>> {
+    return this.#result(id, 'status')
   }
 
   async #result(id: number, cmd: string): Promise<Record<string, unknown>> {

@@ -43,6 +43,10 @@ Options:
       --locks N         lock names (default 256)
       --seconds S       seconds of load in each phase (default 6; with --bench, per window, default 8)
       --keep            keep the temp dir (configs, key, daemon logs)
+      --lans N          instead: N LANs (2 or 3) of two totemd nodes each, joined in a
+                        chain by totem-gateway processes (the multiple-ring protocol);
+                        the lock service runs on every ordinary node, replicas are
+                        compared across the LANs (about 30 seconds)
       --bench           instead: measure locks/s with 3 nodes requesting at window 1 and 64
                         (crypto off, like corosync's figures) and write JSON to bench-results/
       --crypto on|off   (with --bench) default off
@@ -225,6 +229,7 @@ export async function runDemo(args: readonly string[], o: DemoOutput = stdio): P
     return 0
   }
   if (v.bench) return runBench(v, o)
+  if (v.lans > 1) return runMultiringDemo(v, o)
   const demo = new Demo(o, v.window, v.locks)
   demo.batchBytes = v.batchBytes
   let interrupted = false
@@ -371,6 +376,110 @@ export async function runDemo(args: readonly string[], o: DemoOutput = stdio): P
   }
 }
 
+/**
+ * `totem-demo --lans N`: LAN i holds nodes 2i+1 and 2i+2 (127.0.0.x, its own UDP port); gateway
+ * 10+i (127.0.0.1x) is on LANs i and i+1. The lock service runs on every ordinary node; digest
+ * checks compare every replica, across the LANs, at one agreed position.
+ */
+async function runMultiringDemo(v: Parsed, o: DemoOutput): Promise<number> {
+  const lans = Array.from({ length: v.lans }, (_, i) => ({
+    lan: i,
+    nodes: [
+      2 * i + 1,
+      2 * i + 2,
+      ...(i > 0 ? [10 + i - 1] : []),
+      ...(i < v.lans - 1 ? [10 + i] : []),
+    ],
+  }))
+  const demo = new Demo(o, v.window, v.locks)
+  demo.batchBytes = v.batchBytes
+  let interrupted = false
+  const onSignal = (): void => {
+    if (interrupted) return
+    interrupted = true
+    o.out('\ninterrupted: stopping the daemons and removing the temp dir\n')
+    void demo.cleanup(v.keep).finally(() => process.exit(130))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    demo.say(
+      `totem-ts demo: the lock service replicated across ${v.lans} LANs joined by gateways (the Totem multiple-ring protocol)`,
+    )
+    const cluster = await createLocalCluster({ crypto: true, lans })
+    demo.cluster = cluster
+    demo.say(`configs and key in ${cluster.dir} (aes256 + sha256)`)
+    for (const l of lans)
+      demo.say(
+        `LAN ${l.lan}: udpu port ${cluster.lanPorts.get(l.lan)}, nodes ${l.nodes.map((n) => `${n} (127.0.0.${n}${cluster.gateways.includes(n) ? ', totem-gateway' : ''})`).join(', ')}`,
+      )
+    for (const id of cluster.nodes) cluster.start(id)
+    await Promise.all(cluster.nodes.map((id) => cluster.ready(id, 60_000)))
+    const topo = await cluster.ring(cluster.nodes, 60_000)
+    demo.say(`one topology ${topo} of nodes ${cluster.nodes.join(' ')} (every ring, every gateway)`)
+    const ordinary = cluster.nodes.filter((id) => !cluster.gateways.includes(id))
+    for (const id of ordinary) await demo.connect(id)
+    const c1 = demo.clients.get(1) as Client
+    demo.say(
+      `lock service joined CPG group "${GROUP}" on nodes ${ordinary.join(' ')}; ${v.window} requests outstanding per node over ${v.locks} lock names`,
+    )
+    for (const c of demo.clients.values()) demo.startLoad(c)
+    const peak = await demo.run(v.seconds, c1)
+    await demo.stopLoads()
+    const last = demo.clients.get(ordinary[ordinary.length - 1] as number) as Client
+    const final = await demo.check(last, 'final check')
+    let tables = [...demo.clients.values()].map((c) => c.service?.digest())
+    for (let i = 0; i < 30 && new Set(tables).size !== 1; i++) {
+      await sleep(100)
+      tables = [...demo.clients.values()].map((c) => c.service?.digest())
+    }
+    for (const g of cluster.gateways) {
+      const m = (await cluster.status(g)).multiring as {
+        forwarding?: Record<string, number>
+        lag?: { lan: number; meanMs: number; maxMs: number }[]
+      }
+      const fw = Object.entries(m.forwarding ?? {})
+        .map(([d, n]) => `LAN ${d}: ${fmt(n)}`)
+        .join(', ')
+      const lag = (m.lag ?? []).map((x) => `LAN ${x.lan} mean ${x.meanMs} ms`).join(', ')
+      demo.say(`gateway ${g} forwarded ${fw}; delivery lag from ${lag}`)
+    }
+    const total = [...demo.clients.values()].reduce((a, c) => a + demo.granted(c), 0)
+    const equal = final?.equal === true && final.digests.length === ordinary.length
+    o.out('\nsummary\n')
+    o.out(
+      `  locks granted: ${fmt(total)} (${[...demo.clients.values()].map((c) => `node${c.id} ${fmt(demo.granted(c))}`).join(', ')}), peak ${fmt(peak)} locks/s\n`,
+    )
+    o.out(
+      `  digest checks: ${demo.checks}, all equal: ${demo.checksFailed === 0 ? 'yes' : `NO (${demo.checksFailed} differed)`}\n`,
+    )
+    o.out(
+      `  final check from node ${last.id}: ${equal ? `all ${ordinary.length} replicas on ${v.lans} LANs agree` : `NOT all agree (${final?.digests.length ?? 0} answered)`}; local tables ${new Set(tables).size === 1 ? 'identical' : 'DIFFERENT'}\n`,
+    )
+    if (!equal) demo.fail('the final check did not find every replica equal')
+    if (new Set(tables).size !== 1) demo.fail('final tables differ')
+    o.out(
+      `  result: ${demo.failures.length === 0 ? 'ok' : `FAILED (${demo.failures.join('; ')})`}\n`,
+    )
+    return demo.failures.length === 0 ? 0 : 1
+  } catch (e) {
+    o.err(`totem-demo: ${(e as Error).message}\n`)
+    for (const id of demo.cluster?.nodes ?? []) {
+      const tail = demo.cluster?.logTail(id, 10)
+      if (tail) o.err(`--- node${id} log (last lines) ---\n${tail}\n`)
+    }
+    return 1
+  } finally {
+    if (!interrupted) {
+      await demo.cleanup(v.keep)
+      if (v.keep && demo.cluster !== undefined) o.out(`  kept ${demo.cluster.dir}\n`)
+      else o.out('  daemons and gateways stopped, temp dir removed\n')
+    }
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
 interface Parsed {
   help: boolean
   bench: boolean
@@ -383,6 +492,8 @@ interface Parsed {
   batchBytes: number
   /** --seconds with --bench (default 8). */
   benchSeconds: number
+  /** --lans: 1 (the single-ring demo) or 2–3 LANs joined by gateways. */
+  lans: number
 }
 
 function int(v: string | undefined, name: string, def: number, min: number, max: number): number {
@@ -406,6 +517,7 @@ function parse(args: readonly string[]): Parsed {
       crypto: { type: 'string' },
       windows: { type: 'string' },
       'batch-bytes': { type: 'string' },
+      lans: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -426,6 +538,7 @@ function parse(args: readonly string[]): Parsed {
     crypto: values.crypto === 'on',
     windows: (values.windows ?? '1,64').split(',').map((w) => int(w.trim(), 'windows', 0, 1, 1024)),
     batchBytes: int(values['batch-bytes'], 'batch-bytes', 4096, 64, 524_288),
+    lans: int(values.lans, 'lans', 1, 1, 3),
   }
 }
 

@@ -1,0 +1,140 @@
+/**
+ * `--evs-trace FILE`: this processor's EVS trace with the multiring extension
+ * (docs/EVS-TRACE-MULTIRING.md: `ts`, `src_ring`, `kind` on `deliver`; `mrecv`, `fwd`, `topo`),
+ * appended as JSON Lines. Every event is one `write()` into a buffered append stream, so the
+ * protocol loop never waits for the disk; the stream is ended (flushed) at exit.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs'
+import {
+  type ConfigurationChange,
+  type Delivery,
+  formatRingId,
+  type Guarantee,
+  type NodeId,
+  TotemError,
+} from '@totem-ts/common'
+import {
+  formatMultiringTraceEvent,
+  type MultiringTraceEvent,
+  messageId,
+} from '@totem-ts/evs-checker'
+import { formatKey, type MessageKey, type MultiringObserver } from '@totem-ts/multiring'
+import { GatewayErrorCode } from './errors.ts'
+
+/** Writes one processor's trace events. `t` is wall-clock ms. */
+export interface TraceWriter {
+  start(): void
+  /** A message the ring layer accepted (`'queued'`), with its id. */
+  send(payload: Uint8Array, guarantee: Guarantee): string
+  /** A delivery; its key is the one the observer heard last (`onDeliverKey`). */
+  deliver(d: Delivery): void
+  conf(c: ConfigurationChange): void
+  stop(): void
+  /** Feeds the multiring extension (`mrecv`, `fwd`, `topo`, the keys of deliveries). */
+  readonly observer: MultiringObserver
+  /** Events written so far, and whether the stream failed. */
+  readonly written: number
+  readonly failed: boolean
+  /** Ends the stream: resolves when everything is on disk (or the stream failed). */
+  close(): Promise<void>
+}
+
+/**
+ * Opens `path` for appending (created when missing). Rejects with `ERR_GATEWAY_TRACE_IO` when it
+ * cannot be opened; a later write error is reported through `onError` and ends tracing.
+ */
+export async function openTraceWriter(
+  path: string,
+  nodeId: NodeId,
+  onError: (e: Error) => void,
+): Promise<TraceWriter> {
+  const stream: WriteStream = createWriteStream(path, { flags: 'a' })
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve())
+    stream.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new TotemError(GatewayErrorCode.traceIo, `cannot open the EVS trace ${path} (${e.code})`, {
+          details: { path, errno: e.code ?? 'EIO' },
+        }),
+      ),
+    )
+  })
+  let failed = false
+  let written = 0
+  let pendingKey: MessageKey | undefined
+  stream.on('error', (e) => {
+    if (!failed) onError(e)
+    failed = true
+  })
+  const write = (e: MultiringTraceEvent): void => {
+    if (failed) return
+    written++
+    stream.write(`${formatMultiringTraceEvent(e)}\n`)
+  }
+  const observer: MultiringObserver = {
+    onReceive: (key, lan) =>
+      write({ ev: 'mrecv', node: nodeId, t: Date.now(), key: formatKey(key), via: lan }),
+    onForward: (key, from, to) =>
+      write({ ev: 'fwd', node: nodeId, t: Date.now(), key: formatKey(key), from, to }),
+    onDeliverKey: (key) => {
+      pendingKey = key
+    },
+    onTopology: (key, topo, rings) =>
+      write({
+        ev: 'topo',
+        node: nodeId,
+        t: Date.now(),
+        key: formatKey(key),
+        ring: formatRingId(topo),
+        rings: rings.map((r) => formatRingId(r.ring)),
+      }),
+  }
+  return {
+    observer,
+    start: () => write({ ev: 'start', node: nodeId, t: Date.now() }),
+    send(payload, g) {
+      const id = messageId(nodeId, payload)
+      write({ ev: 'send', node: nodeId, t: Date.now(), id, g })
+      return id
+    },
+    deliver(d) {
+      const key = pendingKey
+      pendingKey = undefined
+      if (key === undefined)
+        throw new TotemError('ERR_INVALID_STATE', 'a multiring delivery without its key')
+      write({
+        ev: 'deliver',
+        node: nodeId,
+        t: Date.now(),
+        id: messageId(d.sender, d.payload),
+        from: d.sender,
+        g: d.guarantee,
+        ring: formatRingId(d.ringId),
+        ts: key.ts,
+        src_ring: formatRingId(key.ring),
+        kind: 'reg',
+      })
+    },
+    conf: (c) =>
+      write({
+        ev: 'conf',
+        node: nodeId,
+        t: Date.now(),
+        kind: c.kind === 'regular' ? 'reg' : 'trans',
+        ring: formatRingId(c.ringId),
+        members: [...c.members].sort((a, b) => a - b),
+      }),
+    stop: () => write({ ev: 'stop', node: nodeId, t: Date.now() }),
+    get written() {
+      return written
+    },
+    get failed() {
+      return failed
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (stream.closed || stream.destroyed) resolve()
+        else stream.end(() => resolve())
+      }),
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * Integration harness for multi-ring systems on loopback: LANs of totemd processes (each LAN its
+ * own UDP port and 127.0.0.N addresses, `totem { multiring: on, multiring_lan: L }`) joined by
+ * totem-gateway processes, all through their bin launchers, in one temp dir; control-socket
+ * polling; the harness's own trace events (crash); every trace merged for the checker.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type MultiringTraceEvent, parseMultiringTrace } from '@totem-ts/evs-checker'
+import { controlRequest } from '@totem-ts/stack'
+
+export const GATEWAY = fileURLToPath(new URL('../bin/totem-gateway.mjs', import.meta.url))
+/** totemd through the workspace root's node_modules (apps never import each other; they run). */
+export const TOTEMD = fileURLToPath(
+  new URL('../../../node_modules/@totem-ts/daemon/bin/totemd.mjs', import.meta.url),
+)
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `cond` until it holds (or throws after `ms`, naming `what`). */
+export async function waitFor<T>(
+  cond: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
+  const end = Date.now() + ms
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await cond()
+      if (v !== undefined && v !== false) return v
+    } catch (e) {
+      last = e
+    }
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`,
+      )
+    await sleep(100)
+  }
+}
+
+function bindable(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4')
+    s.once('error', () => {
+      s.close()
+      resolve(false)
+    })
+    s.bind(port, address, () => s.close(() => resolve(true)))
+  })
+}
+
+/** A random high port free on every address (retried). */
+export async function freePort(
+  addresses: readonly string[],
+  avoid: readonly number[] = [],
+): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000)
+    if (avoid.includes(port)) continue
+    let ok = true
+    for (const a of addresses) if (!(await bindable(a, port))) ok = false
+    if (ok) return port
+  }
+  throw new Error('no free UDP port found on loopback')
+}
+
+/** One LAN: its number and the node ids on it (node N is 127.0.0.N). Gateways are listed too. */
+export interface Lan {
+  readonly lan: number
+  readonly nodes: readonly number[]
+}
+
+/** A process started by the harness. */
+export interface Running {
+  readonly id: number
+  readonly proc: ChildProcess
+  readonly exited: Promise<number | null>
+  stderr: string
+  pid?: number
+}
+
+/** Several LANs, their totemd nodes and gateways, in one temp dir. */
+export class MultiLan {
+  readonly dir: string
+  readonly lans: readonly Lan[]
+  readonly ports = new Map<number, number>()
+  readonly running = new Map<number, Running>()
+  readonly harnessTrace: string
+  readonly token: number
+  /** False: one plain ring (no `multiring: on`), the single-ring baseline of the bench. */
+  readonly multiring: boolean
+
+  constructor(lans: readonly Lan[], token = 500, multiring = true) {
+    if (!multiring && lans.length !== 1) throw new Error('without multiring there is one LAN')
+    this.lans = lans
+    this.token = token
+    this.multiring = multiring
+    this.dir = mkdtempSync(join(tmpdir(), 'totem-gw-int-'))
+    this.harnessTrace = join(this.dir, 'harness.jsonl')
+    writeFileSync(this.harnessTrace, '')
+  }
+
+  async init(): Promise<this> {
+    for (const l of this.lans)
+      this.ports.set(
+        l.lan,
+        await freePort(
+          l.nodes.map((n) => `127.0.0.${n}`),
+          [...this.ports.values()],
+        ),
+      )
+    return this
+  }
+
+  /** Every node id, gateways included, ascending. */
+  get ids(): number[] {
+    return [...new Set(this.lans.flatMap((l) => l.nodes))].sort((a, b) => a - b)
+  }
+  /** Nodes on two or more LANs. */
+  get gateways(): number[] {
+    return this.ids.filter((id) => this.lans.filter((l) => l.nodes.includes(id)).length > 1)
+  }
+  lansOf(id: number): Lan[] {
+    return this.lans.filter((l) => l.nodes.includes(id))
+  }
+  stateDir(id: number): string {
+    return join(this.dir, `s${id}`)
+  }
+  socket(id: number): string {
+    return join(this.stateDir(id), 'totemd.sock')
+  }
+  cpgSocket(id: number): string {
+    return join(this.stateDir(id), 'cpg.sock')
+  }
+  tracePath(id: number): string {
+    return join(this.dir, `trace-${id}.jsonl`)
+  }
+  confPath(id: number, lan: number): string {
+    return join(this.dir, `node${id}-lan${lan}.conf`)
+  }
+
+  /** corosync.conf of node `id` on `lan` (a gateway's rings keep their ring ids apart by LAN). */
+  conf(id: number, lan: Lan): string {
+    const nodes = lan.nodes
+      .map((n) => `  node {\n    nodeid: ${n}\n    ring0_addr: 127.0.0.${n}\n  }\n`)
+      .join('')
+    return `system {
+  state_dir: ${this.stateDir(id)}
+}
+totem {
+  version: 2
+  cluster_name: lan${lan.lan}
+  transport: udpu
+  token: ${this.token}
+  token_coefficient: 0
+${this.multiring ? `  multiring: on\n  multiring_lan: ${lan.lan}\n` : ''}  interface {
+    linknumber: 0
+    mcastport: ${this.ports.get(lan.lan)}
+  }
+}
+nodelist {
+${nodes}}
+logging {
+  to_stderr: yes
+}
+`
+  }
+
+  /** Starts node `id`: totemd on its one LAN, or totem-gateway with one config per LAN. */
+  start(id: number): Running {
+    mkdirSync(this.stateDir(id), { recursive: true })
+    const confs: string[] = []
+    for (const l of this.lansOf(id)) {
+      writeFileSync(this.confPath(id, l.lan), this.conf(id, l))
+      confs.push('-c', this.confPath(id, l.lan))
+    }
+    const bin = confs.length > 2 ? GATEWAY : TOTEMD
+    const proc = spawn(
+      process.execPath,
+      [bin, ...confs, '--nodeid', String(id), '--evs-trace', this.tracePath(id)],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    const r: Running = {
+      id,
+      proc,
+      stderr: '',
+      exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
+    }
+    proc.stderr?.on('data', (b: Buffer) => {
+      if (r.stderr.length < 2_000_000) r.stderr += b.toString()
+    })
+    this.running.set(id, r)
+    return r
+  }
+
+  async result(id: number, cmd: string): Promise<Record<string, unknown>> {
+    const r = await controlRequest(this.socket(id), cmd, { timeoutMs: 2000 })
+    if (!r.ok) throw new Error(`${cmd} on node ${id}: ${r.error.code} ${r.error.message}`)
+    return r.result as Record<string, unknown>
+  }
+
+  /** Waits until node `id` answers, and notes its own pid (not the launcher's). */
+  async ready(id: number): Promise<void> {
+    const r = this.running.get(id)
+    const res = await waitFor(async () => {
+      if (r?.proc.exitCode !== null) throw new Error(`node ${id} exited:\n${r?.stderr}`)
+      return (await this.result(id, 'ping')) as { pid: number }
+    }, `node ${id} to answer`)
+    if (r) r.pid = res.pid
+  }
+
+  /**
+   * Waits until every node of `ids` is in one multiring topology (one ring without multiring)
+   * with exactly `members`.
+   */
+  async topology(ids: readonly number[], members: readonly number[], ms = 60_000): Promise<string> {
+    return waitFor(
+      async () => {
+        const seen = new Set<string>()
+        for (const id of ids) {
+          const s = await this.result(id, 'status')
+          if (!this.multiring) {
+            if (s.state !== 'operational' || JSON.stringify(s.members) !== JSON.stringify(members))
+              return undefined
+            seen.add(String(s.ringId))
+            continue
+          }
+          const m = s.multiring as { topologyId: string | null } | undefined
+          if (m?.topologyId == null) return undefined
+          if (JSON.stringify(s.members) !== JSON.stringify(members)) return undefined
+          seen.add(m.topologyId)
+        }
+        return seen.size === 1 ? [...seen][0] : undefined
+      },
+      `one topology of ${members.join(',')} at ${ids.join(',')}`,
+      ms,
+    )
+  }
+
+  /** kill -9 of the process (a crash), with a `crash` event in the harness trace. */
+  async crash(id: number): Promise<void> {
+    const r = this.running.get(id)
+    if (r?.pid === undefined) throw new Error(`node ${id} is not running`)
+    process.kill(r.pid, 'SIGKILL')
+    appendFileSync(
+      this.harnessTrace,
+      `${JSON.stringify({ ev: 'crash', node: id, t: Date.now() })}\n`,
+    )
+    await r.exited
+    this.running.delete(id)
+  }
+
+  /** SIGTERM to the launcher (forwarded): orderly leave; resolves with the exit code. */
+  async stop(id: number): Promise<number | null> {
+    const r = this.running.get(id)
+    if (!r) return null
+    r.proc.kill('SIGTERM')
+    const code = await r.exited
+    this.running.delete(id)
+    return code
+  }
+
+  /** Every trace merged, stable by `t` (per-file order kept). */
+  traces(): MultiringTraceEvent[] {
+    const all: MultiringTraceEvent[] = []
+    for (const f of [...this.ids.map((n) => this.tracePath(n)), this.harnessTrace]) {
+      let text = ''
+      try {
+        text = readFileSync(f, 'utf8')
+      } catch {
+        continue
+      }
+      all.push(...parseMultiringTrace(text))
+    }
+    const t = (e: MultiringTraceEvent): number => ('t' in e ? e.t : 0)
+    return all
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => t(a.e) - t(b.e) || a.i - b.i)
+      .map((x) => x.e)
+  }
+
+  /** Kills whatever still runs (SIGKILL) and removes the temp dir. */
+  async destroy(): Promise<void> {
+    for (const r of this.running.values()) {
+      try {
+        if (r.pid !== undefined) process.kill(r.pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+      r.proc.kill('SIGKILL')
+    }
+    await Promise.all([...this.running.values()].map((r) => r.exited))
+    this.running.clear()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The trace without the messages whose id is ambiguous: a trace id is a hash of the sender and
+ * the payload (EVS-TRACE.md), so a node that sends the same bytes twice (the CPG service's
+ * joinlist after each configuration change, when its processes have not changed) makes two
+ * messages with one id, which the checker cannot tell apart. Their `send` and `deliver` events go;
+ * every other message is checked in full.
+ */
+export function withoutAmbiguousIds(events: readonly MultiringTraceEvent[]): {
+  events: MultiringTraceEvent[]
+  ambiguous: string[]
+} {
+  const sends = new Map<string, number>()
+  for (const e of events) if (e.ev === 'send') sends.set(e.id, (sends.get(e.id) ?? 0) + 1)
+  const ambiguous = [...sends].filter(([, n]) => n > 1).map(([id]) => id)
+  const drop = new Set(ambiguous)
+  return {
+    events: events.filter((e) => !((e.ev === 'send' || e.ev === 'deliver') && drop.has(e.id))),
+    ambiguous,
+  }
+}
