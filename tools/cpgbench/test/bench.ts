@@ -270,8 +270,14 @@ async function embeddedLatency(): Promise<EmbeddedResult[]> {
           String(size),
         ])
       })
-      const lines = await Promise.all(runs.map((r) => r.out))
-      const r = JSON.parse(lines[0] ?? '') as Omit<EmbeddedResult, 'size'>
+      // Bounded: a node that never sees the group complete is killed and the pass fails.
+      const timer = setTimeout(() => {
+        for (const r of runs) r.p.kill('SIGKILL')
+      }, 60_000)
+      const lines = await Promise.all(runs.map((r) => r.out)).finally(() => clearTimeout(timer))
+      if (!lines.every((l) => l.trim() !== ''))
+        throw new Error(`embedded pass at ${size} B: a node gave no result within 60 s`)
+      const r = JSON.parse(lines[0] as string) as Omit<EmbeddedResult, 'size'>
       out.push({ size, samples: r.samples, p50: r.p50, p99: r.p99 })
     } finally {
       await e.destroy()

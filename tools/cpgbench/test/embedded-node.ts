@@ -24,8 +24,6 @@ const { config } = await readConfigFile(confPath as string)
 const cn = createCpgNode({ config, nodeId })
 await cn.start()
 const cpg = await initialize({ service: cn.cpg })
-const group = await cpg.join('embedded-lat')
-
 let members = 0
 let onMine: (() => void) | undefined
 let ended: () => void = () => {}
@@ -40,6 +38,8 @@ cpg.on('deliver', (d) => {
   if (d.payload.length === 1) ended()
   else if (d.nodeId === nodeId && d.pid === cpg.pid) onMine?.()
 })
+// Listeners first: the confchg of our own join comes before join() resolves.
+const group = await cpg.join('embedded-lat')
 while (members < 3) await new Promise((r) => setTimeout(r, 20))
 
 const lat: number[] = []
