@@ -82,6 +82,11 @@ describe('lock service on 3 totemd', () => {
     await cluster.crash(3)
     await waiting
     expect(s1?.held().sort()).toEqual(['a', 'c'])
+    // Node 2's client hears of the same configuration change through its own daemon and socket:
+    // not necessarily before node 1's lock is granted (a CI run read `ev` a moment too early).
+    const deadline = Date.now() + 10_000
+    while (!ev.some((e) => e.left.some((m) => m.nodeId === 3)) && Date.now() < deadline)
+      await sleep(20)
     const t = ev.find((e) => e.left.some((m) => m.nodeId === 3))
     expect(t?.left[0]?.reason).toBe('nodedown')
     expect(t?.released.map((r) => [r.name, r.to?.nodeId])).toEqual([
