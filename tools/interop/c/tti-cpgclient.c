@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 	const char *group = NULL, *trace_path = NULL, *seq_path = NULL;
 	int members = 1, count = 0, interval = 10, i, fd;
 	int sent = 0;
+	int announced = -1;
 	double next_send = 0;
 	unsigned int nonce = 0;
 	cpg_handle_t handle;
@@ -259,10 +260,17 @@ int main(int argc, char **argv)
 				int len = snprintf(payload, sizeof(payload), "tti:%u:%d:%08x:%d", my_nodeid, (int)getpid(), nonce, sent);
 				iov.iov_base = payload;
 				iov.iov_len = (size_t)len;
-				err = cpg_mcast_joined(handle, CPG_TYPE_AGREED, &iov, 1);
-				if (err == CS_OK) {
+				/* The send line goes out before the message (line-buffered: written now): the
+				 * client is killed with SIGKILL in the failure tests, and a line written after
+				 * the call could be lost while the message is delivered. A try-again sends the
+				 * same payload again later, so the line is written once per message. */
+				if (announced != sent) {
 					message_id(my_nodeid, (const uint8_t *)payload, (size_t)len, id);
 					fprintf(trace, "{\"ev\":\"send\",\"node\":%u,\"t\":%.3f,\"id\":\"%s\",\"g\":\"agreed\"}\n", my_nodeid, now_ms(), id);
+					announced = sent;
+				}
+				err = cpg_mcast_joined(handle, CPG_TYPE_AGREED, &iov, 1);
+				if (err == CS_OK) {
 					sent++;
 					next_send = t + interval;
 				} else if (err != CS_ERR_TRY_AGAIN) {

@@ -11,7 +11,7 @@
  * - the group's sequence: `D <id>` per delivery, `C <nodeid>:<pid>,…` per regular group
  *   configuration change (members sorted by node id, then pid).
  */
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { isTotemError, TotemError } from '@totem-ts/common'
 import { type CpgHandle, initialize } from '@totem-ts/cpg'
 import { formatTraceEvent, messageId, type TraceEvent } from '@totem-ts/evs-checker'
@@ -33,17 +33,37 @@ export interface InteropClientOptions {
   readonly onJoined?: (nodeId: number, pid: number) => void
 }
 
-function open(path: string): Promise<WriteStream> {
-  const s = createWriteStream(path)
-  return new Promise((resolve, reject) => {
-    s.once('open', () => resolve(s))
-    s.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new TotemError('ERR_INTEROP_IO', `cannot open ${path} (${e.code})`, {
-          details: { path, errno: e.code ?? 'EIO' },
-        }),
-      ),
+/**
+ * A trace or sequence file written synchronously, line by line: the clients are killed with
+ * SIGKILL in the failure tests, and what a line says must be in the file before anything can
+ * depend on it (a buffered `send` line lost with the process made its delivered message look
+ * sent by nobody: a CI run failed on it).
+ */
+interface SyncFile {
+  write(text: string): void
+  end(done: () => void): void
+}
+
+function open(path: string): Promise<SyncFile> {
+  let fd: number
+  try {
+    fd = openSync(path, 'w')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO'
+    return Promise.reject(
+      new TotemError('ERR_INTEROP_IO', `cannot open ${path} (${code})`, {
+        details: { path, errno: code },
+      }),
     )
+  }
+  return Promise.resolve({
+    write: (text) => {
+      writeSync(fd, text)
+    },
+    end: (done) => {
+      closeSync(fd)
+      done()
+    },
   })
 }
 
@@ -117,11 +137,13 @@ export async function runInteropClient(o: InteropClientOptions): Promise<void> {
   o.onJoined?.(node, cpg.pid)
   const enc = new TextEncoder()
   let sent = 0
+  let announced = -1
   while (!stopped && closed === undefined) {
     if (sent < o.count && groupSize >= o.members) {
       const payload = enc.encode(`tti:${node}:${cpg.pid}:${nonce}:${sent}`)
-      try {
-        cpg.mcast(o.group, payload)
+      // Written ahead (once per message; a try-again sends the same payload again): after the
+      // mcast, a SIGKILL could separate a delivered message from its `send` line.
+      if (announced !== sent) {
         ev({
           ev: 'send',
           node: node as never,
@@ -129,6 +151,10 @@ export async function runInteropClient(o: InteropClientOptions): Promise<void> {
           id: messageId(node, payload),
           g: 'agreed',
         })
+        announced = sent
+      }
+      try {
+        cpg.mcast(o.group, payload)
         sent++
         await sleep(o.intervalMs)
       } catch (e) {
@@ -147,5 +173,5 @@ export async function runInteropClient(o: InteropClientOptions): Promise<void> {
   await cpg.leave(o.group)
   await cpg.finalize()
   ev({ ev: 'stop', node: node as never, t: Date.now() })
-  await Promise.all([new Promise((r) => trace.end(r)), new Promise((r) => seq.end(r))])
+  await Promise.all([new Promise<void>((r) => trace.end(r)), new Promise<void>((r) => seq.end(r))])
 }
