@@ -15,13 +15,14 @@ import { type CpgServer, type CpgService, listenCpg } from '@totem-ts/cpg'
 import { formatKeyId, readKeyFile } from '@totem-ts/crypto'
 import {
   ControlCommand,
+  type ControlServer,
   createCpgNode,
   defaultControlSocketPath,
   defaultCpgSocketPath,
+  listenControl,
   type TotemNode,
 } from '@totem-ts/stack'
 import { type BurnIn, startBurnIn } from './burn-in.ts'
-import { type ControlServer, listenControl } from './control-server.ts'
 import { DaemonErrorCode } from './errors.ts'
 import type { DaemonLogger } from './logger.ts'
 import { openTraceWriter, type TraceWriter } from './trace.ts'
@@ -219,7 +220,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     },
   }
   try {
-    control = await listenControl(controlPath, handlers)
+    control = await listenControl(controlPath, handlers, {
+      alreadyRunningCode: DaemonErrorCode.alreadyRunning,
+      controlSocketCode: DaemonErrorCode.controlSocket,
+      owners: 'totemd',
+    })
   } catch (e) {
     await trace?.close()
     throw e

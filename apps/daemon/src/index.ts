@@ -13,6 +13,15 @@
  *
  * @packageDocumentation
  */
+
+export {
+  CONTROL_CONNECTIONS_MAX,
+  CONTROL_OUTPUT_BYTES_MAX,
+  type ControlHandler,
+  type ControlServer,
+  type ControlServerStats,
+  listenControl,
+} from '@totem-ts/stack'
 export { BURN_IN_RATE_MAX, type BurnIn, type BurnInStats, startBurnIn } from './burn-in.ts'
 export {
   type DaemonArgs,
@@ -23,14 +32,6 @@ export {
   parseDaemonArgs,
   STOP_TIMEOUT_MS,
 } from './cli.ts'
-export {
-  CONTROL_CONNECTIONS_MAX,
-  CONTROL_OUTPUT_BYTES_MAX,
-  type ControlHandler,
-  type ControlServer,
-  type ControlServerStats,
-  listenControl,
-} from './control-server.ts'
 export { type Daemon, type DaemonOptions, startDaemon } from './daemon.ts'
 export { DaemonErrorCode } from './errors.ts'
 export {

@@ -17,12 +17,13 @@ import { type CpgServer, type CpgService, listenCpg } from '@totem-ts/cpg'
 import type { MessageKey, MultiringObserver } from '@totem-ts/multiring'
 import {
   ControlCommand,
+  type ControlServer,
   createCpgNode,
   defaultControlSocketPath,
   defaultCpgSocketPath,
+  listenControl,
   type TotemNode,
 } from '@totem-ts/stack'
-import { type ControlServer, listenControl } from './control-server.ts'
 import { GatewayErrorCode } from './errors.ts'
 import { createLagMeter, type LagMeter } from './lag.ts'
 import type { DaemonLogger } from './logger.ts'
@@ -206,7 +207,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     },
   }
   try {
-    control = await listenControl(controlPath, handlers)
+    control = await listenControl(controlPath, handlers, {
+      alreadyRunningCode: GatewayErrorCode.alreadyRunning,
+      controlSocketCode: GatewayErrorCode.controlSocket,
+      owners: 'totemd or totem-gateway',
+    })
   } catch (e) {
     await trace?.close()
     throw e

@@ -14,6 +14,15 @@
  *
  * @packageDocumentation
  */
+
+export {
+  CONTROL_CONNECTIONS_MAX,
+  CONTROL_OUTPUT_BYTES_MAX,
+  type ControlHandler,
+  type ControlServer,
+  type ControlServerStats,
+  listenControl,
+} from '@totem-ts/stack'
 export {
   checkGatewayConfigs,
   GATEWAY_RINGS_MAX,
@@ -24,14 +33,6 @@ export {
   parseGatewayArgs,
   STOP_TIMEOUT_MS,
 } from './cli.ts'
-export {
-  CONTROL_CONNECTIONS_MAX,
-  CONTROL_OUTPUT_BYTES_MAX,
-  type ControlHandler,
-  type ControlServer,
-  type ControlServerStats,
-  listenControl,
-} from './control-server.ts'
 export { GatewayErrorCode } from './errors.ts'
 export { type Gateway, type GatewayOptions, startGateway } from './gateway.ts'
 export { createLagMeter, LAG_TRACKED_MAX, type LagMeter, type LanLag, lanOfRing } from './lag.ts'

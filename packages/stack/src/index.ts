@@ -43,6 +43,15 @@ export {
   defaultCpgSocketPath,
   encodeControlLine,
 } from './control.ts'
+export {
+  CONTROL_CONNECTIONS_MAX,
+  CONTROL_OUTPUT_BYTES_MAX,
+  type ControlHandler,
+  type ControlListenerIdentity,
+  type ControlServer,
+  type ControlServerStats,
+  listenControl,
+} from './control-server.ts'
 export { type CpgNode, type CpgNodeOptions, createCpgNode } from './cpg-node.ts'
 export type { TotemLanStatus, TotemMultiringStatus, TotemRingStatus } from './node.ts'
 export {

@@ -1,7 +1,7 @@
 /**
- * The daemon's side of the control socket (`@totem-ts/stack`'s control protocol): a Unix socket
- * of mode 0600, newline-delimited JSON, bounded lines, a bounded number of connections. Bad input
- * gets an error reply and never reaches past this file.
+ * The serving side of the control socket (the protocol of control.ts), shared by totemd and
+ * totem-gateway: a Unix socket of mode 0600, newline-delimited JSON, bounded lines, a bounded
+ * number of connections. Bad input gets an error reply and never reaches past this file.
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
@@ -13,8 +13,7 @@ import {
   createControlLineReader,
   decodeControlRequest,
   encodeControlLine,
-} from '@totem-ts/stack'
-import { DaemonErrorCode } from './errors.ts'
+} from './control.ts'
 
 /** Most connections served at once; more are closed at once. */
 export const CONTROL_CONNECTIONS_MAX = 32
@@ -29,6 +28,16 @@ export interface ControlServerStats {
   connections: number
   requests: number
   errors: number
+}
+
+/** Who listens: the program's error codes and how it names the programs that may hold the socket. */
+export interface ControlListenerIdentity {
+  /** Code of the error when something already answers on the path. */
+  readonly alreadyRunningCode: string
+  /** Code of the error when the socket cannot be created. */
+  readonly controlSocketCode: string
+  /** Completes "another … answers on PATH", e.g. `totemd`. */
+  readonly owners: string
 }
 
 /** A listening control socket. */
@@ -51,15 +60,16 @@ function probe(path: string): Promise<boolean> {
 
 /**
  * Listens on `path`. A stale socket file (nothing answers) is replaced; a live one is
- * `ERR_DAEMON_ALREADY_RUNNING`. Other failures are `ERR_DAEMON_CONTROL_SOCKET`.
+ * `who.alreadyRunningCode`. Other failures are `who.controlSocketCode`.
  */
 export async function listenControl(
   path: string,
   handlers: Readonly<Record<string, ControlHandler>>,
+  who: ControlListenerIdentity,
 ): Promise<ControlServer> {
   if (existsSync(path)) {
     if (await probe(path)) {
-      throw new TotemError(DaemonErrorCode.alreadyRunning, `another totemd answers on ${path}`, {
+      throw new TotemError(who.alreadyRunningCode, `another ${who.owners} answers on ${path}`, {
         details: { path },
       })
     }
@@ -139,7 +149,7 @@ export async function listenControl(
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(
           new TotemError(
-            DaemonErrorCode.controlSocket,
+            who.controlSocketCode,
             `cannot listen on the control socket ${path} (${e.code ?? e.message})`,
             { details: { path, errno: e.code ?? 'EIO' } },
           ),
