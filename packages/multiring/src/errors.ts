@@ -10,7 +10,12 @@ export const MultiringErrorCode = {
   Late: 'ERR_MULTIRING_LATE',
   /** (drop count) A sender's message that came before its predecessor (sent again in order). */
   OutOfOrder: 'ERR_MULTIRING_OUT_OF_ORDER',
-  /** (drop count) A bounded buffer (joiner buffer, forward queue) was full. */
+  /**
+   * (drop count) A message below the CC of our new ring, brought onto it by a member that was not
+   * on our previous ring (a new path: its ring was not in our topology then; reference §4 rule 7).
+   */
+  NewPath: 'ERR_MULTIRING_NEW_PATH',
+  /** (drop count) A bounded buffer (pending buffer, forward queue) was full. */
   BufferFull: 'ERR_MULTIRING_BUFFER_FULL',
 } as const
 /** One of {@link MultiringErrorCode}. */

@@ -33,13 +33,13 @@ import {
   decodeMrMessage,
   encodeMrMessage,
   type GvMessage,
-  HISTORY_MAX,
   type MrMessage,
+  type NtMessage,
   type RegularMessage,
   RINGS_MAX,
   type RingTs,
   type StartMessage,
-  type ViewMessage,
+  type TcMessage,
   type ViewRing,
 } from './wire.ts'
 
@@ -129,20 +129,6 @@ interface OwnMessage {
   lanSeq: number
 }
 
-interface ViewDuty {
-  readonly lan: number
-  readonly sender: NodeId
-  readonly needed: boolean
-}
-
-interface Awaiting {
-  cc: CcMessage
-  key: MessageKey
-  lan: number
-  sender: NodeId
-  buffer: { m: RegularMessage | GvMessage | CcMessage; lan: number; local: boolean }[]
-}
-
 interface LanState {
   readonly lan: number
   srp: RingBroadcast
@@ -151,6 +137,11 @@ interface LanState {
   mrRing: RingId | undefined
   epoch: number
   srpMembers: readonly NodeId[]
+  /** Members of the ring established last on this LAN, and of the one before (reference §4 rule 7). */
+  estMembers: readonly NodeId[]
+  mates: ReadonlySet<number>
+  /** The key of the established ring's CC: a new path brings nothing below it. */
+  ccKey: MessageKey | undefined
   phase: 'none' | 'forming' | 'established'
   /** The clock this processor's start of the current round carried (while forming). */
   formClock: number
@@ -159,7 +150,8 @@ interface LanState {
   readonly expect: Map<number, { nonce: number; next: number }>
   /** The next LAN seq for an own message first sent on this LAN. */
   nextLanSeq: number
-  pre: (RegularMessage | GvMessage)[]
+  /** What arrived while the ring forms (in srp order): handled once it is established. */
+  pre: { m: RegularMessage | GvMessage | CcMessage | TcMessage; from: NodeId }[]
   est: RingId | undefined
   ringClock: number
   pred: RingTs | undefined
@@ -178,7 +170,7 @@ const PLACEHOLDER_RING: RingId = { rep: 0xffff_ffff, seq: 0xffff_ffff_ffff_ffffn
 const ENDED_REMEMBERED = 4096
 const TOPO_SEQ_SLOTS = 65_536n
 const EPOCHS = 1024n
-const VIEWS_KEPT = 16
+const TOPOLOGY_MSGS_KEPT = 256
 const LAN_SLOTS = 65_536n
 
 const drop = (stats: MultiringStats, code: string): void => {
@@ -205,37 +197,30 @@ class MultiringImpl implements Multiring {
   readonly #ended = new Set<string>()
   readonly #stats = createMultiringStats()
   readonly #nonce: number
-  readonly #viewDuty = new Map<string, ViewDuty>()
   readonly #delivered = new Map<number, { next: number; extra: Set<number> }>()
   #topo = new Map<string, ViewRing>()
   #topoId: RingId | undefined
   #topoMembers: NodeId[] = []
-  #lastTopoTs = -1
-  #topoIdx = 0n
   #lastDelivered: MessageKey | undefined
   #clock = 0
   #sendQueue: OwnMessage[] = []
   #nextSeq = 1
-  #awaiting: Awaiting | undefined
   #running = false
   #stopped = false
   #timer: Timer | undefined
   #retry: Timer | undefined
   #delivering = false
-  readonly #views = new Map<string, ViewMessage>()
-  readonly #restartAsked = new Set<string>()
+  /** NTs received, per CC ring, per sender; the own NT sent per CC ring (its rings). */
+  readonly #nts = new Map<string, Map<number, NtMessage>>()
+  readonly #ownNt = new Map<string, readonly ViewRing[]>()
+  /** TCs received, per CC ring; CC rings whose TC this processor sent or forwarded. */
+  readonly #tcs = new Map<string, TcMessage>()
+  readonly #tcDone = new Set<string>()
+  /** Messages of rings not (yet) in the table: a TC may bring their ring in. */
+  #pending: { m: RegularMessage | GvMessage; lan: number }[] = []
   /** Own messages not delivered yet, by seq. */
   readonly #own = new Map<number, OwnMessage>()
   #home: LanState | undefined
-  /**
-   * Messages stamped on a ring whose join was abandoned (its view never came). Their keys are
-   * final (members that installed the ring deliver them with these keys), so they are never sent
-   * again: they are delivered in the transitional configuration of the next topology installed,
-   * in key order, when they still fit between what was delivered and that topology's CC.
-   */
-  #orphans: RegularMessage[] = []
-  /** The last delivered key before the CC being delivered now. */
-  #beforeCc: MessageKey | undefined
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -260,6 +245,9 @@ class MultiringImpl implements Multiring {
         mrRing: undefined,
         epoch: 0,
         srpMembers: [],
+        estMembers: [],
+        mates: new Set(),
+        ccKey: undefined,
         phase: 'none',
         formClock: 0,
         starts: new Map(),
@@ -305,7 +293,7 @@ class MultiringImpl implements Multiring {
   debugState(): Record<string, unknown> {
     return {
       clock: this.#clock,
-      awaiting: this.#awaiting === undefined ? undefined : ringKey(this.#awaiting.cc.ring),
+      pending: this.#pending.length,
       lastDelivered: this.#lastDelivered,
       topo: [...this.#topo.keys()],
       sendQueue: this.#sendQueue.length,
@@ -392,11 +380,17 @@ class MultiringImpl implements Multiring {
       ls.pred = { ring: ls.est, ts: ls.ringClock }
     } else if (ls.phase === 'forming') {
       this.#stats.ringsAbandoned++
-      for (const m of ls.pre) if (m.kind === 'regular') this.#requeueOwn(m)
+      // Unstamped messages of the abandoned round are sent again by their senders; stamped ones
+      // (forwarded) wait for the next round.
+      const keep: LanState['pre'] = []
+      for (const p of ls.pre)
+        if ((p.m.kind === 'regular' || p.m.kind === 'gv') && !p.m.stamped) {
+          if (p.m.kind === 'regular') this.#requeueOwn(p.m)
+        } else keep.push(p)
+      ls.pre = keep
     }
     ls.srpRing = c.ringId
     ls.srpMembers = c.members.slice()
-    this.#abandonJoin(ls)
     ls.epoch = 0
     this.#beginRound(ls)
   }
@@ -410,7 +404,6 @@ class MultiringImpl implements Multiring {
       rep: srp.rep,
       seq: (srp.seq * EPOCHS + BigInt(ls.epoch)) * LAN_SLOTS + BigInt(ls.lan),
     }
-    ls.pre = []
     ls.starts.clear()
     ls.phase = 'forming'
     ls.formClock = this.#clock
@@ -423,11 +416,7 @@ class MultiringImpl implements Multiring {
       lan: ls.lan,
       clock: this.#clock,
       pred: ls.pred,
-      // A processor that is itself joining another topology does not offer its own as the
-      // anchor: it could not send the view (two such processors would wait for each other).
-      anchor: this.#awaiting === undefined ? this.#anchorCandidate(ls) : undefined,
-      viewRings: this.#awaiting === undefined ? this.#topo.size : 0,
-      viewMembers: this.#awaiting === undefined ? this.#topoMembers.length : 0,
+      gateway: this.isGateway,
       nonce: this.#nonce,
       nextSeq: this.#lowestUnstamped(ls),
     }
@@ -446,21 +435,6 @@ class MultiringImpl implements Multiring {
     return m.sender === this.#me && m.nonce === this.#nonce
   }
 
-  /** The ring by which others of this processor's topology know it (pred, else its lowest ring). */
-  #anchorCandidate(ls: LanState): RingId | undefined {
-    if (ls.pred !== undefined && this.#isAnchorKnown(ls.pred.ring)) return ls.pred.ring
-    let best: RingId | undefined
-    for (const r of this.#topo.values())
-      if (best === undefined || compareRingId(r.ring, best) < 0) best = r.ring
-    return best
-  }
-
-  #isAnchorKnown(r: RingId): boolean {
-    const k = ringKey(r)
-    const e = this.#table.get(k)
-    return (e !== undefined && !e.closed) || this.#topo.has(k) || this.#ended.has(k)
-  }
-
   #onSrpDeliver(ls: LanState, d: Delivery): void {
     if (this.#stopped) return
     let m: MrMessage
@@ -475,46 +449,64 @@ class MultiringImpl implements Multiring {
       case 'start':
         this.#onStart(ls, m)
         break
-      case 'view':
-        this.#onView(ls, m)
+      case 'nt':
+        this.#onNt(ls, m)
         break
-      case 'restart':
-        if (ls.phase === 'established' && ls.est !== undefined && ringIdEquals(ls.est, m.forRing)) {
-          ls.pred = { ring: ls.est, ts: ls.ringClock }
-          ls.epoch++
-          this.#beginRound(ls)
-        } else {
-          // A request for a ring of ours on another LAN: pass it on there (once).
-          for (const o of this.#lans)
-            if (
-              o !== ls &&
-              o.phase === 'established' &&
-              o.est !== undefined &&
-              ringIdEquals(o.est, m.forRing)
-            )
-              this.#askRestart(o, m.forRing)
-        }
-        break
+      case 'tc':
       case 'cc':
-        this.#noteSafe(ls, ringKey(m.ring), m.ts)
-        this.#acceptCc(copyCc(m), ls.lan, false)
-        break
       case 'regular':
       case 'gv': {
-        const c = m.kind === 'regular' ? { ...m, payload: m.payload.slice() } : m
-        if (m.stamped) {
-          this.#noteSafe(ls, ringKey(m.ring), m.ts)
-          this.#receive(c, ls.lan)
-        } else if (ls.phase === 'established') {
-          this.#stamp(ls, c)
-        } else {
-          ls.pre.push(c)
-        }
+        const c =
+          m.kind === 'regular'
+            ? { ...m, payload: m.payload.slice() }
+            : m.kind === 'cc'
+              ? copyCc(m)
+              : m
+        if (ls.phase === 'established') this.#onRingMessage(ls, c, d.sender)
+        else ls.pre.push({ m: c, from: d.sender })
         break
       }
     }
     if (d.guarantee === 'safe') this.#foldSafe(ls)
     this.#pumpAll()
+  }
+
+  /** A message on an established ring of this LAN, put on it by `from`. */
+  #onRingMessage(
+    ls: LanState,
+    m: RegularMessage | GvMessage | CcMessage | TcMessage,
+    from: NodeId,
+  ): void {
+    switch (m.kind) {
+      case 'tc':
+        if (this.#newPath(ls, from, { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc })) return
+        this.#onTc(m, ls.lan)
+        return
+      case 'cc':
+        if (this.#newPath(ls, from, { ts: m.ts, ring: m.ring, rank: Rank.Cc })) return
+        this.#noteSafe(ls, ringKey(m.ring), m.ts)
+        this.#acceptCc(m, ls.lan)
+        return
+      default:
+        if (m.stamped) {
+          if (this.#newPath(ls, from, { ts: m.ts, ring: m.ring, rank: Rank.Regular })) return
+          this.#noteSafe(ls, ringKey(m.ring), m.ts)
+          this.#receive(m, ls.lan)
+        } else this.#stamp(ls, m)
+    }
+  }
+
+  /**
+   * Reference §4 rule 7: a message below the CC of our current ring on this LAN, put on it by a
+   * member that was not on our previous ring there, came by a new path: its source was not in
+   * our topology at that time (the other side of a merge), so it is not ours to deliver.
+   */
+  #newPath(ls: LanState, from: NodeId, key: MessageKey): boolean {
+    if (ls.phase !== 'established' || ls.ccKey === undefined) return false
+    if (from === this.#me || ls.mates.has(from)) return false
+    if (compareKey(key, ls.ccKey) >= 0) return false
+    drop(this.#stats, MultiringErrorCode.NewPath)
+    return true
   }
 
   #noteSafe(ls: LanState, k: string, ts: number): void {
@@ -553,15 +545,6 @@ class MultiringImpl implements Multiring {
     const starts = ls.srpMembers.map((n) => ls.starts.get(n) as StartMessage)
     let ts = 0
     const preds = new Map<string, RingTs>()
-    let best: StartMessage | undefined
-    const better = (a: StartMessage, b: StartMessage): boolean => {
-      if (a.anchor === undefined) return false
-      if (b.anchor === undefined) return true
-      if (a.viewRings !== b.viewRings) return a.viewRings > b.viewRings
-      if (a.viewMembers !== b.viewMembers) return a.viewMembers > b.viewMembers
-      const c = compareRingId(a.anchor, b.anchor)
-      return c !== 0 ? c < 0 : a.sender < b.sender
-    }
     for (const s of starts) {
       if (s.clock > ts) ts = s.clock
       if (s.pred !== undefined) {
@@ -569,11 +552,9 @@ class MultiringImpl implements Multiring {
         const p = preds.get(k)
         if (p === undefined || p.ts < s.pred.ts) preds.set(k, s.pred)
       }
-      if (best === undefined || better(s, best)) best = s
     }
     ts += 1
     if (ts > this.#clock) this.#clock = ts
-    const anchor = best?.anchor
     const cc: CcMessage = {
       kind: 'cc',
       ts,
@@ -582,27 +563,24 @@ class MultiringImpl implements Multiring {
       lan: ls.lan,
       members: ls.srpMembers.slice(),
       preds: [...preds.values()].sort((a, b) => compareRingId(a.ring, b.ring)),
-      anchor,
-      anchorNode: anchor === undefined ? 0 : (best?.sender ?? 0),
+      gateways: starts
+        .filter((s) => s.gateway)
+        .map((s) => s.sender)
+        .sort((a, b) => a - b),
     }
-    const needed =
-      anchor !== undefined &&
-      starts.some((s) => s.anchor === undefined || !ringIdEquals(s.anchor, anchor))
-    this.#viewDuty.set(ringKey(ring), {
-      lan: ls.lan,
-      sender: (best?.sender ?? ls.srpMembers[0]) as NodeId,
-      needed,
-    })
+    ls.mates = new Set<number>([...ls.estMembers, this.#me])
+    ls.estMembers = ls.srpMembers.slice()
+    ls.ccKey = { ts, ring, rank: Rank.Cc }
     ls.phase = 'established'
     ls.est = ring
     ls.ringClock = ts
     ls.expect.clear()
     for (const st of starts) ls.expect.set(st.sender, { nonce: st.nonce, next: st.nextSeq })
     this.#stats.ringsEstablished++
-    this.#acceptCc(cc, ls.lan, true)
+    this.#acceptCc(cc, ls.lan)
     const pre = ls.pre
     ls.pre = []
-    for (const m of pre) this.#stamp(ls, m)
+    for (const p of pre) this.#onRingMessage(ls, p.m, p.from)
   }
 
   #stamp(ls: LanState, m: RegularMessage | GvMessage): void {
@@ -645,18 +623,20 @@ class MultiringImpl implements Multiring {
     const k = ringKey(m.ring)
     const e = this.#table.get(k)
     if (e === undefined) {
-      if (this.#awaiting !== undefined) {
-        this.#buffer(m, lan)
-        return
-      }
       if (m.kind === 'regular' && m.sender === this.#me && m.nonce === this.#nonce) {
         this.#requeueOwn(m)
         return
       }
-      drop(
-        this.#stats,
-        this.#ended.has(k) ? MultiringErrorCode.Late : MultiringErrorCode.UnknownRing,
-      )
+      if (this.#ended.has(k)) {
+        drop(this.#stats, MultiringErrorCode.Late)
+        return
+      }
+      // A ring of the other side of a merge in progress: its TC may bring it in.
+      if (this.#pending.length >= this.#cfg.joinBufferMax) {
+        drop(this.#stats, MultiringErrorCode.BufferFull)
+        this.#pending.shift()
+      }
+      this.#pending.push({ m, lan })
       return
     }
     if (m.ts <= e.maxTs) {
@@ -686,16 +666,7 @@ class MultiringImpl implements Multiring {
     this.#runDelivery()
   }
 
-  #buffer(m: RegularMessage | GvMessage | CcMessage, lan: number, local = false): void {
-    const a = this.#awaiting as Awaiting
-    if (a.buffer.length >= this.#cfg.joinBufferMax && !local) {
-      drop(this.#stats, MultiringErrorCode.BufferFull)
-      return
-    }
-    a.buffer.push({ m, lan, local })
-  }
-
-  #acceptCc(cc: CcMessage, lan: number, local: boolean): void {
+  #acceptCc(cc: CcMessage, lan: number): void {
     if (cc.ts > this.#clock) this.#clock = cc.ts
     const k = ringKey(cc.ring)
     if (this.#table.has(k) || this.#ended.has(k) || this.#topo.has(k)) {
@@ -703,50 +674,8 @@ class MultiringImpl implements Multiring {
       return
     }
     const key: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
-    // Anchored: the new ring continues our topology. Its anchor node (whose start supplied the
-    // anchor) always is; others are when they know the anchor ring, or have the anchor node or
-    // the gateway that forwarded the CC to them in their topology (that gateway took the ring
-    // into the topology it shares with us; an anchor can be forgotten after a view).
-    const anchored =
-      cc.anchor === undefined
-        ? local
-        : !this.#isJoiningBelow(key) &&
-          (cc.anchorNode === this.#me ||
-            this.#isAnchorKnown(cc.anchor) ||
-            (!local && (this.#hasMember(cc.anchorNode) || this.#hasMember(cc.sender))))
-    if (!anchored) {
-      if (local) {
-        // Join the anchor's topology once its view arrives (it may come after this ring ended:
-        // the view sender sends it when it delivers the CC). A later ring of ours waits in the
-        // buffer: every topology we are listed in gets installed, in order.
-        if (this.#awaiting !== undefined) {
-          this.#buffer(cc, lan, true)
-          // Our own predecessor rings did end: they must not block what we still deliver here.
-          this.#endPreds(cc)
-          this.#runDelivery()
-          this.#maybeAdopt()
-          return
-        }
-        const duty = this.#viewDuty.get(k)
-        this.#awaiting = { cc, key, lan, sender: (duty?.sender ?? 0) as NodeId, buffer: [] }
-        this.#endPreds(cc)
-        this.#runDelivery()
-        this.#maybeAdopt()
-        return
-      }
-      if (this.#awaiting !== undefined) {
-        this.#buffer(cc, lan)
-        return
-      }
-      drop(this.#stats, MultiringErrorCode.UnknownRing)
-      return
-    }
     if (this.#lastDelivered !== undefined && compareKey(key, this.#lastDelivered) <= 0) {
-      // A ring of our topology that we heard of too late (we delivered past its start): ask its
-      // gateway to restart it, so it comes back with a CC above what everyone delivered.
       drop(this.#stats, MultiringErrorCode.Late)
-      const ls = this.#lans.find((l) => l.lan === lan)
-      if (!local && ls !== undefined) this.#askRestart(ls, cc.ring)
       return
     }
     const entry: RingEntry = {
@@ -777,24 +706,6 @@ class MultiringImpl implements Multiring {
     this.#runDelivery()
   }
 
-  #askRestart(ls: LanState, ring: RingId): void {
-    const k = ringKey(ring)
-    if (this.#restartAsked.has(k)) return
-    this.#restartAsked.add(k)
-    if (this.#restartAsked.size > ENDED_REMEMBERED)
-      this.#restartAsked.delete(this.#restartAsked.values().next().value as string)
-    ls.ctrl.push({
-      bytes: encodeMrMessage({ kind: 'restart', sender: this.#me, forRing: ring }),
-      g: 'agreed',
-    })
-    this.#stats.restartsTx++
-  }
-
-  #hasMember(n: number): boolean {
-    for (const r of this.#topo.values()) if (r.members.includes(n as NodeId)) return true
-    return false
-  }
-
   #endPreds(cc: CcMessage): void {
     for (const p of cc.preds) {
       const pe = this.#table.get(ringKey(p.ring))
@@ -804,21 +715,17 @@ class MultiringImpl implements Multiring {
     }
   }
 
-  #isJoiningVia(lan: number): boolean {
-    return this.#awaiting !== undefined && this.#awaiting.lan === lan
-  }
-
-  /**
-   * Joining another topology at or below `key`. A CC below the join point is judged by the
-   * topology we are leaving: we still deliver everything below the join point in it (a CC
-   * forwarded to us there adds its ring to the topology its other members list us in).
-   */
-  #isJoiningBelow(key: MessageKey): boolean {
-    return this.#awaiting !== undefined && compareKey(key, this.#awaiting.key) >= 0
-  }
-
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
   #closeUnreachable(): void {
+    const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
+    const reached = this.#reached()
+    // A ring whose CC is still pending blocks with its CC; whether that CC is given up is
+    // decided when it is the lowest key (see #ccReady).
+    for (const e of live) if (!reached.has(e.k) && e.list[0]?.cc === undefined) e.closed = true
+  }
+
+  /** Keys of the open rings connected to this processor's current rings through members. */
+  #reached(): Set<string> {
     const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
     const reached = new Set<string>()
     const stack: RingEntry[] = []
@@ -840,7 +747,7 @@ class MultiringImpl implements Multiring {
         }
       }
     }
-    for (const e of live) if (!reached.has(e.k)) e.closed = true
+    return reached
   }
 
   // ---------------------------------------------------------------- forwarding
@@ -916,7 +823,6 @@ class MultiringImpl implements Multiring {
    * everything it sent there is stamped, so its messages stay in FIFO (and Lamport) order.
    */
   #originLan(): LanState | undefined {
-    if (this.#awaiting !== undefined) return undefined
     // A message that has a LAN seq keeps it and its LAN until it is stamped: that LAN's start
     // rounds declared it as this sender's next seq there, so its members expect it (sent
     // elsewhere, it would leave a gap that stalls every later message of ours on that LAN).
@@ -1105,26 +1011,30 @@ class MultiringImpl implements Multiring {
             placeholder = ph
           }
         }
-        const a = this.#awaiting
-        if (best === undefined || bestKey === undefined || placeholder) {
-          if (a !== undefined) this.#maybeAdopt()
-          return
-        }
+        if (best === undefined || bestKey === undefined || placeholder) return
         const head = best.list[0] as Held
         // A ring being formed on one of our LANs gets a CC above every start's clock: nothing
         // above our own start's clock is delivered before it (else the CC would come too late
         // for us while its other members deliver it, and us in it).
         for (const ls of this.#lans)
           if (ls.phase === 'forming' && head.key.ts > ls.formClock) return
-        if (a !== undefined && compareKey(head.key, a.key) >= 0) {
-          this.#maybeAdopt()
-          return
-        }
         if (head.reg !== undefined && head.reg.guarantee === 'safe' && !this.#safeOk(head)) return
+        let rings: Map<string, ViewRing> | undefined
+        if (head.cc !== undefined) {
+          const r = this.#ccReady(best, head.cc)
+          if (r === 'wait') return
+          if (r === 'abandon') {
+            best.list.shift()
+            best.closed = true
+            this.#stats.ccsAbandoned++
+            this.#prune()
+            continue
+          }
+          rings = r
+        }
         best.list.shift()
-        this.#beforeCc = this.#lastDelivered
         this.#lastDelivered = head.key
-        if (head.cc !== undefined) this.#deliverCc(head.cc, head.key)
+        if (head.cc !== undefined && rings !== undefined) this.#deliverCc(head.cc, head.key, rings)
         else if (head.reg !== undefined) this.#deliverRegular(head.reg, head.key)
         this.#prune()
       }
@@ -1133,17 +1043,126 @@ class MultiringImpl implements Multiring {
     }
   }
 
+  /**
+   * A CC is the lowest key: is the topology after it known? On the CC's own ring (reference
+   * §6.4) every gateway member sends an NT with what it reaches on its other side, and the
+   * topology is the new ring plus all of them; a gateway then sends it as a TC on its other
+   * LANs. Elsewhere the TC is awaited; a CC whose ring became unreachable before its TC came is
+   * given up.
+   */
+  #ccReady(e: RingEntry, cc: CcMessage): Map<string, ViewRing> | 'wait' | 'abandon' {
+    const k = e.k
+    const ls = this.#lans.find((l) => l.lan === cc.lan)
+    if (ls !== undefined && cc.members.includes(this.#me)) {
+      const preds = new Set(cc.preds.map((p) => ringKey(p.ring)))
+      if (cc.gateways.includes(this.#me) && !this.#ownNt.has(k)) {
+        const rings = [...this.#topo.values()].filter((r) => {
+          const rk = ringKey(r.ring)
+          return rk !== k && !preds.has(rk)
+        })
+        this.#ownNt.set(k, rings)
+        this.#trimTopologyMsgs()
+        ls.ctrl.push({
+          bytes: encodeMrMessage({
+            kind: 'nt',
+            sender: this.#me,
+            ccTs: cc.ts,
+            ccRing: cc.ring,
+            rings,
+          }),
+          g: 'agreed',
+        })
+        this.#stats.ntTx++
+        this.#pump(ls)
+      }
+      const got = this.#nts.get(k)
+      const all = new Map<string, ViewRing>()
+      all.set(k, { ring: cc.ring, lan: cc.lan, members: cc.members })
+      for (const g of cc.gateways) {
+        const rings = g === this.#me ? this.#ownNt.get(k) : got?.get(g)?.rings
+        if (rings === undefined) {
+          // A gateway that left this LAN's ring without sending its NT is not waited for.
+          if (ls.srpMembers.includes(g as NodeId)) return 'wait'
+          continue
+        }
+        for (const r of rings) {
+          const rk = ringKey(r.ring)
+          if (rk !== k && !preds.has(rk) && !all.has(rk)) all.set(rk, r)
+        }
+      }
+      const rings = this.#reachable(all)
+      if (this.isGateway && !this.#tcDone.has(k)) {
+        this.#tcDone.add(k)
+        this.#trimTopologyMsgs()
+        const tc: TcMessage = {
+          kind: 'tc',
+          sender: this.#me,
+          ccTs: cc.ts,
+          ccRing: cc.ring,
+          rings: [...rings.values()],
+        }
+        for (const o of this.#lans) {
+          if (o.lan === cc.lan) continue
+          o.ctrl.push({ bytes: encodeMrMessage(tc), g: 'agreed' })
+          this.#stats.tcTx++
+        }
+      }
+      return rings
+    }
+    const tc = this.#tcs.get(k)
+    if (tc !== undefined) {
+      const all = new Map<string, ViewRing>()
+      for (const r of tc.rings) all.set(ringKey(r.ring), r)
+      return this.#reachable(all)
+    }
+    return this.#reached().has(k) ? 'wait' : 'abandon'
+  }
+
+  #onNt(ls: LanState, m: NtMessage): void {
+    if (!ls.srpMembers.includes(m.sender)) return
+    const k = ringKey(m.ccRing)
+    let per = this.#nts.get(k)
+    if (per === undefined) {
+      per = new Map()
+      this.#nts.set(k, per)
+      this.#trimTopologyMsgs()
+    }
+    if (!per.has(m.sender)) per.set(m.sender, m)
+    this.#runDelivery()
+  }
+
+  #onTc(m: TcMessage, lan: number): void {
+    const k = ringKey(m.ccRing)
+    if (!this.#tcs.has(k)) {
+      this.#tcs.set(k, m)
+      this.#trimTopologyMsgs()
+    }
+    // Forwarded network-wide, once (the gateways of the CC's ring send their own).
+    if (this.isGateway && !this.#tcDone.has(k)) {
+      this.#tcDone.add(k)
+      const bytes = encodeMrMessage(m)
+      for (const o of this.#lans) {
+        if (o.lan === lan) continue
+        o.ctrl.push({ bytes, g: 'agreed' })
+        this.#stats.tcTx++
+      }
+    }
+    this.#runDelivery()
+  }
+
+  #trimTopologyMsgs(): void {
+    for (const m of [this.#nts, this.#ownNt, this.#tcs])
+      while (m.size > TOPOLOGY_MSGS_KEPT) m.delete(m.keys().next().value as string)
+    while (this.#tcDone.size > TOPOLOGY_MSGS_KEPT)
+      this.#tcDone.delete(this.#tcDone.values().next().value as string)
+  }
+
   #prune(): void {
     for (const e of [...this.#table.values()]) {
       if (e.list.length > 0 || this.#blocking(e) || this.#topo.has(e.k)) continue
       this.#table.delete(e.k)
       this.#remember(e.k)
     }
-  }
-
-  /** Recently ended rings (newest last), as ring ids, at most HISTORY_MAX. */
-  #history(): RingId[] {
-    return [...this.#ended].slice(-HISTORY_MAX).map(parseRingKey)
   }
 
   #remember(k: string): void {
@@ -1212,62 +1231,60 @@ class MultiringImpl implements Multiring {
     return reached
   }
 
-  #deliverCc(cc: CcMessage, key: MessageKey): void {
-    const next = new Map(this.#topo)
-    for (const p of cc.preds) next.delete(ringKey(p.ring))
-    const k = ringKey(cc.ring)
-    next.set(k, { ring: cc.ring, lan: cc.lan, members: cc.members })
-    const reached = this.#reachable(next)
+  #deliverCc(cc: CcMessage, key: MessageKey, reached: Map<string, ViewRing>): void {
     const sorted = new Map(
       [...reached.entries()].sort((a, b) => compareRingId(a[1].ring, b[1].ring)),
     )
-    if (cc.ts === this.#lastTopoTs) this.#topoIdx++
-    else {
-      this.#lastTopoTs = cc.ts
-      this.#topoIdx = 0n
-    }
     // The id names the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
     const topoId: RingId = {
       rep: topologyRep([...sorted.keys()]),
-      seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + this.#topoIdx,
+      seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + BigInt(cc.lan),
     }
-    const orphans = this.#takeOrphans(this.#beforeCc, key)
-    this.#install(
-      sorted,
-      topoId,
-      key,
-      orphans.length === 0 ? undefined : () => this.#deliverInOrder(orphans),
-    )
-    const duty = this.#viewDuty.get(k)
-    if (duty !== undefined) {
-      this.#viewDuty.delete(k)
-      if (duty.needed && duty.sender === this.#me) {
-        const ls = this.#lans.find((l) => l.lan === duty.lan)
-        if (ls !== undefined) {
-          const view: ViewMessage = {
-            kind: 'view',
-            sender: this.#me,
-            ccTs: cc.ts,
-            ccRing: cc.ring,
-            topo: topoId,
-            rings: [...sorted.values()],
-            history: this.#history(),
-          }
-          ls.ctrl.push({ bytes: encodeMrMessage(view), g: 'agreed' })
-          this.#stats.viewsTx++
-        }
+    // Rings this processor did not know (the other side of a merge) are ordered from the CC on:
+    // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
+    // after it, so those are expected from one lower.
+    const added: RingEntry[] = []
+    for (const [rk, r] of sorted) {
+      if (this.#table.has(rk)) continue
+      this.#ended.delete(rk)
+      const after = compareRingId(r.ring, cc.ring) > 0
+      const entry: RingEntry = {
+        id: r.ring,
+        k: rk,
+        lan: r.lan,
+        members: r.members,
+        list: [],
+        maxTs: after ? cc.ts - 1 : cc.ts,
+        ended: false,
+        endTs: 0,
+        closed: false,
+        row: new Map(),
+      }
+      for (const o of sorted.keys()) entry.row.set(o, cc.ts - 1)
+      this.#table.set(rk, entry)
+      added.push(entry)
+    }
+    for (const e of this.#table.values())
+      for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
+    if (added.length > 0) {
+      // CCs already held that end one of them (the other side changed after the merge point).
+      for (const e of this.#table.values()) {
+        const h = e.list[0]
+        if (h?.cc !== undefined) this.#endPreds(h.cc)
       }
     }
+    this.#install(sorted, topoId, key)
+    if (added.length > 0 && this.#pending.length > 0) {
+      const pending = this.#pending
+      this.#pending = []
+      for (const p of pending) this.#receive(p.m, p.lan)
+    }
+    this.#pumpAll()
   }
 
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
-  #install(
-    rings: Map<string, ViewRing>,
-    topoId: RingId,
-    key: MessageKey,
-    inTransitional?: () => void,
-  ): void {
+  #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey): void {
     const old = this.#topoMembers
     const members = [...new Set<number>([...rings.values()].flatMap((r) => [...r.members]))].sort(
       (a, b) => a - b,
@@ -1281,18 +1298,6 @@ class MultiringImpl implements Multiring {
     this.#topoId = topoId
     this.#topoMembers = members
     this.#stats.topologyChanges++
-    // A ring of ours outside the new topology (a gateway that just joined another component):
-    // re-anchor it, so its members come over too (or pull us back if theirs is the larger).
-    for (const ls of this.#lans) {
-      if (ls.phase !== 'established' || ls.est === undefined) continue
-      const ek = ringKey(ls.est)
-      if (rings.has(ek) || this.#table.has(ek) || this.#isJoiningVia(ls.lan)) continue
-      ls.ctrl.push({
-        bytes: encodeMrMessage({ kind: 'restart', sender: this.#me, forRing: ls.est }),
-        g: 'agreed',
-      })
-      this.#stats.restartsTx++
-    }
     if (hadTopo) {
       const trans = intersect(old, members)
       this.#listener.onConfigurationChange({
@@ -1303,7 +1308,6 @@ class MultiringImpl implements Multiring {
         joined: [],
       })
     }
-    inTransitional?.()
     this.#obs?.onTopology?.(key, topoId, [...rings.values()])
     this.#listener.onConfigurationChange({
       kind: 'regular',
@@ -1312,194 +1316,6 @@ class MultiringImpl implements Multiring {
       left: hadTopo ? minus(old, members) : [],
       joined: hadTopo ? minus(members, intersect(old, members)) : members,
     })
-  }
-
-  #onView(ls: LanState, v: ViewMessage): void {
-    const a = this.#awaiting
-    if (a === undefined) return
-    const duty = this.#viewDuty.get(ringKey(v.ccRing))
-    if (duty === undefined || duty.lan !== ls.lan || v.sender !== duty.sender) return
-    // Views of rings still waiting in the buffer are kept for when their turn comes.
-    this.#views.set(ringKey(v.ccRing), v)
-    if (this.#views.size > VIEWS_KEPT) this.#views.delete(this.#views.keys().next().value as string)
-    this.#runDelivery()
-    this.#maybeAdopt()
-  }
-
-  /** The view sender of the join we wait for left that LAN's ring without sending it: give up. */
-  #abandonJoin(ls: LanState): void {
-    const a = this.#awaiting
-    if (a === undefined || a.lan !== ls.lan || ls.srpMembers.includes(a.sender)) return
-    if (this.#views.has(ringKey(a.cc.ring))) return
-    this.#awaiting = undefined
-    this.#stats.joinsAbandoned++
-    for (const b of a.buffer) {
-      if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
-      else if (
-        b.m.kind === 'regular' &&
-        this.#awaiting === undefined &&
-        !this.#table.has(ringKey(b.m.ring))
-      )
-        this.#orphan(b.m)
-      else this.#receive(b.m, b.lan)
-    }
-  }
-
-  /** Delivers messages held outside the table (transitional configuration), in key order. */
-  #deliverInOrder(ms: RegularMessage[]): void {
-    ms.sort((x, y) => compareKey(keyOfRegular(x), keyOfRegular(y)))
-    let prev: MessageKey | undefined
-    for (const m of ms) {
-      const k = keyOfRegular(m)
-      if (prev !== undefined && compareKey(k, prev) === 0) continue
-      prev = k
-      this.#deliverRegular(m, k)
-    }
-  }
-
-  #orphan(m: RegularMessage): void {
-    const last = this.#lastDelivered
-    if (last !== undefined && compareKey(keyOfRegular(m), last) <= 0) return
-    if (this.#orphans.length >= this.#cfg.joinBufferMax) {
-      drop(this.#stats, MultiringErrorCode.BufferFull)
-      return
-    }
-    this.#orphans.push(m)
-  }
-
-  /** Takes the orphans that fit strictly between `after` and `before`; forgets those below. */
-  #takeOrphans(after: MessageKey | undefined, before: MessageKey): RegularMessage[] {
-    const fit: RegularMessage[] = []
-    const keep: RegularMessage[] = []
-    for (const m of this.#orphans) {
-      const k = keyOfRegular(m)
-      if (after !== undefined && compareKey(k, after) <= 0) continue
-      if (compareKey(k, before) < 0) fit.push(m)
-      else keep.push(m)
-    }
-    this.#orphans = keep
-    return fit
-  }
-
-  /** A joining processor adopts the view once its old topology delivered everything below it. */
-  #maybeAdopt(): void {
-    const a = this.#awaiting
-    if (a === undefined) return
-    // The newest of our pending joins whose view arrived wins: a view sender that left its
-    // component before delivering an older CC never sends that view.
-    let v = this.#views.get(ringKey(a.cc.ring))
-    if (v !== undefined && v.ccTs !== a.cc.ts) v = undefined
-    for (let i = a.buffer.length - 1; i >= 0 && v === undefined; i--) {
-      const b = a.buffer[i] as Awaiting['buffer'][number]
-      if (!b.local || b.m.kind !== 'cc') continue
-      const bv = this.#views.get(ringKey(b.m.ring))
-      if (bv === undefined || bv.ccTs !== b.m.ts) continue
-      const cc = b.m
-      const key: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
-      // An older pending join whose ring the view's sender went through is not skipped: that
-      // ring's members list us from its CC on, and its view is on its way (views travel on
-      // different LANs and may arrive in either order).
-      const known = (r: RingId): boolean =>
-        bv.rings.some((x) => ringIdEquals(x.ring, r)) || bv.history.some((h) => ringIdEquals(h, r))
-      const older = [
-        a.cc,
-        ...a.buffer.slice(0, i).flatMap((x) => (x.local && x.m.kind === 'cc' ? [x.m] : [])),
-      ]
-      if (
-        older.some(
-          (o) => compareKey({ ts: o.ts, ring: o.ring, rank: Rank.Cc }, key) < 0 && known(o.ring),
-        )
-      )
-        continue
-      const duty = this.#viewDuty.get(ringKey(cc.ring))
-      // Pending joins that arrived before this one are skipped, except those that sort after it
-      // (the same timestamp on a higher ring, e.g. a gateway's two rings restarted together):
-      // the members of such a ring list us from its CC on, so it is replayed after the join.
-      const prev = { m: a.cc as CcMessage, lan: a.lan, local: true }
-      a.buffer = [prev, ...a.buffer].filter(
-        (x, j) =>
-          j > i + 1 ||
-          x.m.kind !== 'cc' ||
-          !x.local ||
-          compareKey({ ts: x.m.ts, ring: x.m.ring, rank: Rank.Cc }, key) > 0,
-      )
-      a.cc = cc
-      a.key = key
-      a.lan = b.lan
-      a.sender = (duty?.sender ?? 0) as NodeId
-      v = bv
-      break
-    }
-    if (v === undefined || v.ccTs !== a.cc.ts) return
-    this.#views.delete(ringKey(a.cc.ring))
-    this.#awaiting = undefined
-    // Messages held below the join point (the old topology could not order them all: a ring it
-    // waited for is gone) are delivered in the transitional configuration, in key order, as EVS
-    // delivers an old ring's last messages; mates leaving the same topology hold the same ones.
-    // What the old table holds above the join point goes through the new table.
-    const held: (RegularMessage | GvMessage | CcMessage)[] = a.buffer.map((b) => b.m)
-    held.push(...this.#takeOrphans(this.#lastDelivered, a.key))
-    const carried: { m: RegularMessage | CcMessage; lan: number; local: boolean }[] = []
-    for (const e of this.#table.values())
-      for (const h of e.list) {
-        if (h.reg !== undefined) {
-          held.push(h.reg)
-          carried.push({ m: h.reg, lan: e.lan, local: false })
-        } else if (h.cc !== undefined) carried.push({ m: h.cc, lan: e.lan, local: false })
-      }
-    const last = this.#lastDelivered
-    const leftovers = held
-      .filter(
-        (m): m is RegularMessage =>
-          m.kind === 'regular' &&
-          compareKey(keyOfRegular(m), a.key) < 0 &&
-          (last === undefined || compareKey(keyOfRegular(m), last) > 0),
-      )
-      .sort((x, y) => compareKey(keyOfRegular(x), keyOfRegular(y)))
-    // Whatever the old topology could not deliver below the join point is given up; what this
-    // processor knows of ring history is now the new topology's.
-    this.#table.clear()
-    this.#ended.clear()
-    for (const h of v.history) this.#remember(ringKey(h))
-    const rings = new Map<string, ViewRing>()
-    for (const r of v.rings) rings.set(ringKey(r.ring), r)
-    for (const r of rings.values()) {
-      const k = ringKey(r.ring)
-      this.#ended.delete(k)
-      const row = new Map<string, number>()
-      for (const o of rings.values()) row.set(ringKey(o.ring), a.cc.ts - 1)
-      // Messages of a ring ordered after the CC's ring may carry the CC's timestamp and still
-      // sort after it: those must still be received.
-      const after = compareRingId(r.ring, a.cc.ring) > 0
-      this.#table.set(k, {
-        id: r.ring,
-        k,
-        lan: r.lan,
-        members: r.members,
-        list: [],
-        maxTs: after ? a.cc.ts - 1 : a.cc.ts,
-        ended: false,
-        endTs: 0,
-        closed: false,
-        row,
-      })
-    }
-    if (a.cc.ts > this.#clock) this.#clock = a.cc.ts
-    this.#lastDelivered = a.key
-    this.#lastTopoTs = a.cc.ts
-    this.#topoIdx = v.topo.seq % TOPO_SEQ_SLOTS
-    this.#stats.viewsAdopted++
-    this.#install(rings, v.topo, a.key, () => this.#deliverInOrder(leftovers))
-    // The CC we joined through goes on to our other LANs like any CC: it ends its predecessor
-    // rings there too (a ring of ours on that LAN's side that ended with the join would block
-    // them forever), and takes the joined ring into the topology those LANs share with us.
-    this.#forward(a.cc, a.key, a.lan)
-    for (const b of [...carried, ...a.buffer]) {
-      if (b.m.kind === 'cc') this.#acceptCc(b.m, b.lan, b.local)
-      else this.#receive(b.m, b.lan)
-    }
-    this.#runDelivery()
-    this.#pumpAll()
   }
 }
 

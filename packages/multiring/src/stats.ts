@@ -19,13 +19,11 @@ export interface MultiringStats {
   /** Rings established here (start rounds completed) / abandoned before completion. */
   ringsEstablished: number
   ringsAbandoned: number
-  /** Views sent / adopted (a processor joining a topology from outside it). */
-  viewsTx: number
-  viewsAdopted: number
-  /** Joins given up because the view sender left before sending the view. */
-  joinsAbandoned: number
-  /** Restarts requested (a gateway re-anchoring a ring of another component). */
-  restartsTx: number
+  /** Network-topology messages sent (a gateway at a CC of its ring) / topology changes sent. */
+  ntTx: number
+  tcTx: number
+  /** CCs given up: their ring became unreachable before its topology change arrived. */
+  ccsAbandoned: number
   /** Own messages sent again because their ring left the topology before they were stamped. */
   resent: number
   /** Deliveries skipped because the same message (sender, nonce, seq) was already delivered. */
@@ -48,10 +46,9 @@ export function createMultiringStats(): MultiringStats {
     topologyChanges: 0,
     ringsEstablished: 0,
     ringsAbandoned: 0,
-    viewsTx: 0,
-    viewsAdopted: 0,
-    joinsAbandoned: 0,
-    restartsTx: 0,
+    ntTx: 0,
+    tcTx: 0,
+    ccsAbandoned: 0,
     resent: 0,
     duplicateDeliveries: 0,
     rxDropped: {},

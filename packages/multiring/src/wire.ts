@@ -11,7 +11,7 @@ import { type Guarantee, isNodeId, NODES_MAX, type NodeId, type RingId } from '@
 import { badMessage } from './errors.ts'
 
 /** Wire kind codes (reference §9 G13; 9 is ours: the ring-start round, see the README). */
-export const MrKind = { Regular: 1, Gv: 2, Cc: 3, View: 4, Restart: 8, Start: 9 } as const
+export const MrKind = { Regular: 1, Gv: 2, Cc: 3, Nt: 4, Tc: 5, Start: 9 } as const
 /** One of {@link MrKind}. */
 export type MrKind = (typeof MrKind)[keyof typeof MrKind]
 
@@ -19,8 +19,6 @@ export type MrKind = (typeof MrKind)[keyof typeof MrKind]
 export const RINGS_MAX = 64
 /** Most predecessor rings a configuration change may list. */
 export const PREDS_MAX = 64
-/** Most ring ids of history a view carries. */
-export const HISTORY_MAX = 64
 /** Header bytes. */
 export const HEADER_BYTES = 28
 const FLAG_STAMPED = 1
@@ -71,10 +69,8 @@ export interface CcMessage {
   readonly members: readonly NodeId[]
   /** Predecessor rings and the last timestamp their members reached on them. */
   readonly preds: readonly RingTs[]
-  /** The predecessor whose topology the new ring continues (undefined: a brand-new topology). */
-  readonly anchor: RingId | undefined
-  /** The member whose start supplied the anchor; it sends the view (0: none). */
-  readonly anchorNode: number
+  /** The members that are gateways (on another LAN too), ascending: each sends an NT. */
+  readonly gateways: readonly NodeId[]
 }
 
 /** One ring of a topology view. */
@@ -84,17 +80,29 @@ export interface ViewRing {
   readonly members: readonly NodeId[]
 }
 
-/** The topology right after a CC, sent on the new ring for members that join from elsewhere. */
-export interface ViewMessage {
-  readonly kind: 'view'
+/**
+ * Network topology (NT, reference §6.4): a gateway of a new ring, when it reaches that ring's CC
+ * in key order, tells the ring's members what it reaches on its other side (its topology minus
+ * the new ring and its predecessors). Sent on the new ring's LAN only.
+ */
+export interface NtMessage {
+  readonly kind: 'nt'
   readonly sender: NodeId
   readonly ccTs: number
   readonly ccRing: RingId
-  /** Topology id after the CC. */
-  readonly topo: RingId
   readonly rings: readonly ViewRing[]
-  /** Rings the sender's topology went through recently: a joiner knows them from now on. */
-  readonly history: readonly RingId[]
+}
+
+/**
+ * Topology change (TC, reference §6.4–6.5): the whole topology after a CC, computed by the
+ * gateways of the CC's ring from the NTs and sent on their other LANs; forwarded network-wide.
+ */
+export interface TcMessage {
+  readonly kind: 'tc'
+  readonly sender: NodeId
+  readonly ccTs: number
+  readonly ccRing: RingId
+  readonly rings: readonly ViewRing[]
 }
 
 /** Ring-start round: one per member of a new srp ring, before the ring is used. */
@@ -106,25 +114,11 @@ export interface StartMessage {
   readonly lan: number
   readonly clock: number
   readonly pred: RingTs | undefined
-  /** A ring of the sender's topology others of it know (its predecessor, else its lowest ring). */
-  readonly anchor: RingId | undefined
-  /** Size of the sender's topology (rings, members): picks the anchor of a merge. */
-  readonly viewRings: number
-  readonly viewMembers: number
+  /** The sender is a gateway (attached to another LAN too). */
+  readonly gateway: boolean
   /** The sender's incarnation nonce and the LAN seq of its next own message to be stamped. */
   readonly nonce: number
   readonly nextSeq: number
-}
-
-/**
- * Re-runs the start round of an established ring without an srp membership change: a gateway
- * whose topology changed asks the other rings it is on to re-anchor (component merge).
- */
-export interface RestartMessage {
-  readonly kind: 'restart'
-  readonly sender: NodeId
-  /** The multiring ring id to end. */
-  readonly forRing: RingId
 }
 
 /** Any multiring message. */
@@ -132,9 +126,9 @@ export type MrMessage =
   | RegularMessage
   | GvMessage
   | CcMessage
-  | ViewMessage
+  | NtMessage
+  | TcMessage
   | StartMessage
-  | RestartMessage
 
 const TS_MAX = Number.MAX_SAFE_INTEGER
 
@@ -302,9 +296,8 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         4 * m.members.length +
         2 +
         m.preds.length * (RING_BYTES + 8) +
-        1 +
-        RING_BYTES +
-        4
+        2 +
+        4 * m.gateways.length
       const w = new Writer(size)
       header(w, MrKind.Cc, 'agreed', true, m.ts, m.ring, m.sender)
       w.u16(m.lan)
@@ -314,44 +307,33 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         w.ring(p.ring)
         w.ts(p.ts)
       }
-      w.u8(m.anchor === undefined ? 0 : 1)
-      w.ring(m.anchor ?? ZERO_RING)
-      w.u32(m.anchorNode)
+      w.u16(m.gateways.length)
+      for (const g of m.gateways) w.u32(g)
       return w.buf
     }
-    case 'view': {
-      let size = HEADER_BYTES + RING_BYTES + 2 + 2 + RING_BYTES * m.history.length
+    case 'nt':
+    case 'tc': {
+      let size = HEADER_BYTES + 2
       for (const r of m.rings) size += RING_BYTES + 2 + 2 + 4 * r.members.length
       const w = new Writer(size)
-      header(w, MrKind.View, 'agreed', true, m.ccTs, m.ccRing, m.sender)
-      w.ring(m.topo)
+      header(w, m.kind === 'nt' ? MrKind.Nt : MrKind.Tc, 'agreed', true, m.ccTs, m.ccRing, m.sender)
       w.u16(m.rings.length)
       for (const r of m.rings) {
         w.ring(r.ring)
         w.u16(r.lan)
         w.members(r.members)
       }
-      w.u16(m.history.length)
-      for (const h of m.history) w.ring(h)
-      return w.buf
-    }
-    case 'restart': {
-      const w = new Writer(HEADER_BYTES)
-      header(w, MrKind.Restart, 'agreed', false, 0, m.forRing, m.sender)
       return w.buf
     }
     case 'start': {
-      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + RING_BYTES + 2 + 4 + 8)
+      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + 8)
       header(w, MrKind.Start, 'agreed', false, m.clock, m.forRing, m.sender)
       w.u16(m.lan)
       w.ts(m.clock)
       w.u8(m.pred === undefined ? 0 : 1)
       w.ring(m.pred?.ring ?? ZERO_RING)
       w.ts(m.pred?.ts ?? 0)
-      w.u8(m.anchor === undefined ? 0 : 1)
-      w.ring(m.anchor ?? ZERO_RING)
-      w.u16(m.viewRings)
-      w.u32(m.viewMembers)
+      w.u8(m.gateway ? 1 : 0)
       w.u32(m.nonce)
       w.u32(m.nextSeq)
       return w.buf
@@ -417,26 +399,21 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       r.need(n * (RING_BYTES + 8))
       const preds: RingTs[] = []
       for (let i = 0; i < n; i++) preds.push({ ring: r.ring(), ts: r.ts() })
-      const has = r.u8()
-      if (has > 1) badMessage('bad-anchor-flag', { value: has })
-      const a = r.ring()
-      const anchorNode = r.u32()
-      r.end()
-      return {
-        anchorNode,
-        kind: 'cc',
-        ts,
-        ring,
-        sender: senderRaw,
-        lan,
-        members,
-        preds,
-        anchor: has === 1 ? a : undefined,
+      const gn = r.count(NODES_MAX, 'gateways')
+      r.need(4 * gn)
+      const gateways: NodeId[] = []
+      for (let i = 0; i < gn; i++) {
+        const g = r.node()
+        if (i > 0 && g <= (gateways[i - 1] as number)) badMessage('gateways-not-ascending')
+        if (!members.includes(g)) badMessage('gateway-not-member', { node: g })
+        gateways.push(g)
       }
+      r.end()
+      return { kind: 'cc', ts, ring, sender: senderRaw, lan, members, preds, gateways }
     }
-    case MrKind.View: {
+    case MrKind.Nt:
+    case MrKind.Tc: {
       const s = sender()
-      const topo = r.ring()
       const n = r.count(RINGS_MAX, 'rings')
       const rings: ViewRing[] = []
       for (let i = 0; i < n; i++) {
@@ -444,17 +421,8 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         const lan = r.u16()
         rings.push({ ring: rr, lan, members: r.members() })
       }
-      const hn = r.count(HISTORY_MAX, 'history')
-      r.need(hn * RING_BYTES)
-      const history: RingId[] = []
-      for (let i = 0; i < hn; i++) history.push(r.ring())
       r.end()
-      return { kind: 'view', sender: s, ccTs: ts, ccRing: ring, topo, rings, history }
-    }
-    case MrKind.Restart: {
-      const s = sender()
-      r.end()
-      return { kind: 'restart', sender: s, forRing: ring }
+      return { kind: kind === MrKind.Nt ? 'nt' : 'tc', sender: s, ccTs: ts, ccRing: ring, rings }
     }
     case MrKind.Start: {
       const s = sender()
@@ -464,11 +432,8 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       if (has > 1) badMessage('bad-pred-flag', { value: has })
       const pr = r.ring()
       const pts = r.ts()
-      const hasAnchor = r.u8()
-      if (hasAnchor > 1) badMessage('bad-anchor-flag', { value: hasAnchor })
-      const anchor = r.ring()
-      const viewRings = r.u16()
-      const viewMembers = r.u32()
+      const gw = r.u8()
+      if (gw > 1) badMessage('bad-gateway-flag', { value: gw })
       const nonce = r.u32()
       const nextSeq = r.u32()
       r.end()
@@ -479,9 +444,7 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         lan,
         clock,
         pred: has === 1 ? { ring: pr, ts: pts } : undefined,
-        anchor: hasAnchor === 1 ? anchor : undefined,
-        viewRings,
-        viewMembers,
+        gateway: gw === 1,
         nonce,
         nextSeq,
       }
