@@ -137,11 +137,12 @@ interface LanState {
   mrRing: RingId | undefined
   epoch: number
   srpMembers: readonly NodeId[]
-  /** Members of the ring established last on this LAN, and of the one before (reference §4 rule 7). */
-  estMembers: readonly NodeId[]
-  mates: ReadonlySet<number>
-  /** The key of the established ring's CC: a new path brings nothing below it. */
-  ccKey: MessageKey | undefined
+  /**
+   * Per member of the established ring, the CC key of the ring from which on it has been on this
+   * LAN's ring with this processor without a break: what it puts on the ring below that key came
+   * by a path that was not ours then (reference §4 rule 7).
+   */
+  since: Map<number, MessageKey>
   phase: 'none' | 'forming' | 'established'
   /** The clock this processor's start of the current round carried (while forming). */
   formClock: number
@@ -245,9 +246,7 @@ class MultiringImpl implements Multiring {
         mrRing: undefined,
         epoch: 0,
         srpMembers: [],
-        estMembers: [],
-        mates: new Set(),
-        ccKey: undefined,
+        since: new Map(),
         phase: 'none',
         formClock: 0,
         starts: new Map(),
@@ -502,9 +501,8 @@ class MultiringImpl implements Multiring {
    * our topology at that time (the other side of a merge), so it is not ours to deliver.
    */
   #newPath(ls: LanState, from: NodeId, key: MessageKey): boolean {
-    if (ls.phase !== 'established' || ls.ccKey === undefined) return false
-    if (from === this.#me || ls.mates.has(from)) return false
-    if (compareKey(key, ls.ccKey) >= 0) return false
+    const since = ls.since.get(from)
+    if (since === undefined || compareKey(key, since) >= 0) return false
     drop(this.#stats, MultiringErrorCode.NewPath)
     return true
   }
@@ -568,9 +566,10 @@ class MultiringImpl implements Multiring {
         .map((s) => s.sender)
         .sort((a, b) => a - b),
     }
-    ls.mates = new Set<number>([...ls.estMembers, this.#me])
-    ls.estMembers = ls.srpMembers.slice()
-    ls.ccKey = { ts, ring, rank: Rank.Cc }
+    const ccKey: MessageKey = { ts, ring, rank: Rank.Cc }
+    const since = new Map<number, MessageKey>()
+    for (const n of ls.srpMembers) if (n !== this.#me) since.set(n, ls.since.get(n) ?? ccKey)
+    ls.since = since
     ls.phase = 'established'
     ls.est = ring
     ls.ringClock = ts
@@ -1115,7 +1114,8 @@ class MultiringImpl implements Multiring {
       for (const r of tc.rings) all.set(ringKey(r.ring), r)
       return this.#reachable(all)
     }
-    return this.#reached().has(k) ? 'wait' : 'abandon'
+    // A ring whose successor's CC is in is not cut off: its TC is on its way.
+    return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
   }
 
   #onNt(ls: LanState, m: NtMessage): void {
