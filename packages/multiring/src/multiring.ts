@@ -169,7 +169,7 @@ interface LanState {
 
 const PLACEHOLDER_RING: RingId = { rep: 0xffff_ffff, seq: 0xffff_ffff_ffff_ffffn }
 const ENDED_REMEMBERED = 4096
-const TOPO_SEQ_SLOTS = 65_536n
+const TOPO_SEQ_SLOTS = 0x1_0000_0000n
 const EPOCHS = 1024n
 const TOPOLOGY_MSGS_KEPT = 256
 const LAN_SLOTS = 65_536n
@@ -1237,9 +1237,17 @@ class MultiringImpl implements Multiring {
     )
     // The id names the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
+    // Several CCs may carry one timestamp (rings of different LANs, or two halves of one): the
+    // low 32 bits order them as their keys do (srp ring seq, LAN, rep; each cut to 8, 8 and 16
+    // bits), the same at every processor.
+    const srpSeq = cc.ring.seq / (EPOCHS * LAN_SLOTS)
     const topoId: RingId = {
       rep: topologyRep([...sorted.keys()]),
-      seq: BigInt(cc.ts) * TOPO_SEQ_SLOTS + BigInt(cc.lan),
+      seq:
+        BigInt(cc.ts) * TOPO_SEQ_SLOTS +
+        (srpSeq % 256n) * 0x100_0000n +
+        ((cc.ring.seq % LAN_SLOTS) % 256n) * 0x1_0000n +
+        BigInt(cc.ring.rep % 0x1_0000),
     }
     // Rings this processor did not know (the other side of a merge) are ordered from the CC on:
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
