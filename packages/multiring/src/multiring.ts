@@ -143,6 +143,8 @@ interface LanState {
    * by a path that was not ours then (reference §4 rule 7).
    */
   since: Map<number, MessageKey>
+  /** The incarnation nonce of each member's last start here (a restarted member sends no NT). */
+  readonly nonces: Map<number, number>
   phase: 'none' | 'forming' | 'established'
   /** The clock this processor's start of the current round carried (while forming). */
   formClock: number
@@ -214,6 +216,8 @@ class MultiringImpl implements Multiring {
   /** NTs received, per CC ring, per sender; the own NT sent per CC ring (its rings). */
   readonly #nts = new Map<string, Map<number, NtMessage>>()
   readonly #ownNt = new Map<string, readonly ViewRing[]>()
+  /** Per ring established here, its members' incarnation nonces. */
+  readonly #ccNonces = new Map<string, Map<number, number>>()
   /** TCs received, per CC ring; CC rings whose TC this processor sent or forwarded. */
   readonly #tcs = new Map<string, TcMessage>()
   readonly #tcDone = new Set<string>()
@@ -247,6 +251,7 @@ class MultiringImpl implements Multiring {
         epoch: 0,
         srpMembers: [],
         since: new Map(),
+        nonces: new Map(),
         phase: 'none',
         formClock: 0,
         starts: new Map(),
@@ -534,6 +539,7 @@ class MultiringImpl implements Multiring {
       return
     if (m.clock > this.#clock) this.#clock = m.clock
     ls.starts.set(m.sender, m)
+    ls.nonces.set(m.sender, m.nonce)
     if (ls.starts.size === ls.srpMembers.length) this.#establish(ls)
   }
 
@@ -570,6 +576,8 @@ class MultiringImpl implements Multiring {
     const since = new Map<number, MessageKey>()
     for (const n of ls.srpMembers) if (n !== this.#me) since.set(n, ls.since.get(n) ?? ccKey)
     ls.since = since
+    this.#ccNonces.set(ringKey(ring), new Map(starts.map((st) => [st.sender, st.nonce])))
+    this.#trimTopologyMsgs()
     ls.phase = 'established'
     ls.est = ring
     ls.ringClock = ts
@@ -1080,8 +1088,13 @@ class MultiringImpl implements Multiring {
       for (const g of cc.gateways) {
         const rings = g === this.#me ? this.#ownNt.get(k) : got?.get(g)?.rings
         if (rings === undefined) {
-          // A gateway that left this LAN's ring without sending its NT is not waited for.
-          if (ls.srpMembers.includes(g as NodeId)) return 'wait'
+          // A gateway that left this LAN's ring (or came back as a new incarnation) without
+          // sending its NT is not waited for.
+          if (
+            ls.srpMembers.includes(g as NodeId) &&
+            ls.nonces.get(g) === this.#ccNonces.get(k)?.get(g)
+          )
+            return 'wait'
           continue
         }
         for (const r of rings) {
@@ -1151,7 +1164,7 @@ class MultiringImpl implements Multiring {
   }
 
   #trimTopologyMsgs(): void {
-    for (const m of [this.#nts, this.#ownNt, this.#tcs])
+    for (const m of [this.#nts, this.#ownNt, this.#tcs, this.#ccNonces])
       while (m.size > TOPOLOGY_MSGS_KEPT) m.delete(m.keys().next().value as string)
     while (this.#tcDone.size > TOPOLOGY_MSGS_KEPT)
       this.#tcDone.delete(this.#tcDone.values().next().value as string)
