@@ -198,6 +198,8 @@ class MultiringImpl implements Multiring {
   readonly #lans: LanState[] = []
   readonly #table = new Map<string, RingEntry>()
   readonly #ended = new Set<string>()
+  /** Predecessor rings named by CCs before their own CC was known: where they end. */
+  readonly #laterEnds = new Map<string, number>()
   readonly #stats = createMultiringStats()
   readonly #nonce: number
   readonly #delivered = new Map<number, { next: number; extra: Set<number> }>()
@@ -705,6 +707,7 @@ class MultiringImpl implements Multiring {
     }
     entry.row.set(k, cc.ts)
     this.#table.set(k, entry)
+    this.#applyLaterEnd(entry)
     this.#endPreds(cc)
     this.#closeUnreachable()
     this.#stats.received++
@@ -715,11 +718,27 @@ class MultiringImpl implements Multiring {
 
   #endPreds(cc: CcMessage): void {
     for (const p of cc.preds) {
-      const pe = this.#table.get(ringKey(p.ring))
-      if (pe === undefined) continue
+      const k = ringKey(p.ring)
+      const pe = this.#table.get(k)
+      if (pe === undefined) {
+        // Its own CC may still come (by another path, or in a TC): it ends there.
+        if ((this.#laterEnds.get(k) ?? -1) < p.ts) this.#laterEnds.set(k, p.ts)
+        while (this.#laterEnds.size > ENDED_REMEMBERED)
+          this.#laterEnds.delete(this.#laterEnds.keys().next().value as string)
+        continue
+      }
       pe.ended = true
       if (pe.endTs < p.ts) pe.endTs = p.ts
     }
+  }
+
+  /** A ring entry was created: a successor CC already held may have ended it. */
+  #applyLaterEnd(e: RingEntry): void {
+    const ts = this.#laterEnds.get(e.k)
+    if (ts === undefined) return
+    this.#laterEnds.delete(e.k)
+    e.ended = true
+    if (e.endTs < ts) e.endTs = ts
   }
 
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
@@ -1284,17 +1303,11 @@ class MultiringImpl implements Multiring {
       }
       for (const o of sorted.keys()) entry.row.set(o, cc.ts - 1)
       this.#table.set(rk, entry)
+      this.#applyLaterEnd(entry)
       added.push(entry)
     }
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
-    if (added.length > 0) {
-      // CCs already held that end one of them (the other side changed after the merge point).
-      for (const e of this.#table.values()) {
-        const h = e.list[0]
-        if (h?.cc !== undefined) this.#endPreds(h.cc)
-      }
-    }
     this.#install(sorted, topoId, key)
     if (added.length > 0 && this.#pending.length > 0) {
       const pending = this.#pending
