@@ -1144,7 +1144,10 @@ class MultiringImpl implements Multiring {
     if (tc !== undefined) {
       const all = new Map<string, ViewRing>()
       for (const r of tc.rings) all.set(ringKey(r.ring), r)
-      return this.#reachable(all)
+      const rings = this.#reachable(all)
+      // A topology without this processor: the CC came from a component we are not part of
+      // at that point (it reached us over a path that joined later).
+      return rings.size === 0 ? 'abandon' : rings
     }
     // A ring whose successor's CC is in is not cut off: its TC is on its way.
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'

@@ -1,6 +1,6 @@
 import { nodeId, type RingId } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
-import type { CcMessage, RegularMessage, StartMessage } from '../src/index.ts'
+import type { CcMessage, RegularMessage, StartMessage, TcMessage } from '../src/index.ts'
 import { deliver, install, lastSent, processor, sentKinds } from './harness.ts'
 
 const SRP0: RingId = { rep: 50, seq: 4n }
@@ -23,7 +23,7 @@ function established() {
   return { ...p, ring, r0 }
 }
 
-const cc = (ring: RingId, ts: number, lan: number, member: number, anchor: RingId): CcMessage => ({
+const cc = (ring: RingId, ts: number, lan: number, member: number): CcMessage => ({
   kind: 'cc',
   ts,
   ring,
@@ -31,8 +31,20 @@ const cc = (ring: RingId, ts: number, lan: number, member: number, anchor: RingI
   lan,
   members: [nodeId(member), nodeId(50)].sort((a, b) => a - b),
   preds: [],
-  anchor,
-  anchorNode: 50,
+  gateways: [nodeId(50)],
+})
+
+/** The topology change gateway 50 sends after a remote ring's CC: what it reaches. */
+const tc = (c: CcMessage, rings: readonly RingId[]): TcMessage => ({
+  kind: 'tc',
+  sender: nodeId(50),
+  ccTs: c.ts,
+  ccRing: c.ring,
+  rings: rings.map((r, i) => ({
+    ring: r,
+    lan: i,
+    members: i === 0 ? [nodeId(50), nodeId(100)] : [nodeId(r.rep), nodeId(50)],
+  })),
 })
 
 let seq = 0
@@ -52,9 +64,17 @@ const reg = (ring: RingId, ts: number, g: 'agreed' | 'safe' = 'agreed'): Regular
 /** Remote rings A, B, C behind gateway 50, and the own ring kept moving by 50's GVs. */
 function withRemoteRings() {
   const p = established()
-  deliver(p.ring, 50, cc(A, 2, 1, 1, p.r0), SRP0)
-  deliver(p.ring, 50, cc(B, 3, 2, 2, p.r0), SRP0)
-  deliver(p.ring, 50, cc(C, 4, 3, 3, p.r0), SRP0)
+  const known = [p.r0]
+  for (const [ring, ts] of [
+    [A, 2],
+    [B, 3],
+    [C, 4],
+  ] as const) {
+    const c = cc(ring, ts, known.length, ring.rep)
+    known.push(ring)
+    deliver(p.ring, 50, c, SRP0)
+    deliver(p.ring, 50, tc(c, known), SRP0)
+  }
   // A GV of gateway 50 on our own ring, stamped far ahead: our ring never holds anything back.
   deliver(
     p.ring,

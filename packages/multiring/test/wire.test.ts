@@ -44,8 +44,7 @@ const samples: MrMessage[] = [
     lan: 3,
     members: [nodeId(1), nodeId(4)],
     preds: [{ ring: { rep: 1, seq: 8n }, ts: 11 }],
-    anchor: { rep: 1, seq: 8n },
-    anchorNode: 4,
+    gateways: [nodeId(4)],
   },
   {
     kind: 'cc',
@@ -55,17 +54,25 @@ const samples: MrMessage[] = [
     lan: 0,
     members: [nodeId(7)],
     preds: [],
-    anchor: undefined,
-    anchorNode: 0,
+    gateways: [],
   },
   {
-    kind: 'view',
+    kind: 'nt',
     sender: nodeId(2),
     ccTs: 12,
     ccRing: R,
-    topo: { rep: 3, seq: 786_432n },
     rings: [{ ring: R, lan: 3, members: [nodeId(1), nodeId(4)] }],
-    history: [{ rep: 1, seq: 8n }],
+  },
+  { kind: 'nt', sender: nodeId(2), ccTs: 3, ccRing: R, rings: [] },
+  {
+    kind: 'tc',
+    sender: nodeId(5),
+    ccTs: 12,
+    ccRing: R,
+    rings: [
+      { ring: R, lan: 3, members: [nodeId(1), nodeId(4)] },
+      { ring: { rep: 5, seq: 9n }, lan: 1, members: [nodeId(4), nodeId(5)] },
+    ],
   },
   {
     kind: 'start',
@@ -74,13 +81,10 @@ const samples: MrMessage[] = [
     lan: 2,
     clock: 77,
     pred: { ring: { rep: 1, seq: 8n }, ts: 70 },
-    anchor: { rep: 1, seq: 8n },
-    viewRings: 3,
-    viewMembers: 9,
+    gateway: true,
     nonce: 0xdead_beef,
     nextSeq: 12,
   },
-  { kind: 'restart', sender: nodeId(4), forRing: R },
 ]
 
 describe('multiring codec', () => {
