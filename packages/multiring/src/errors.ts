@@ -4,8 +4,6 @@ import { TotemError } from '@totem-ts/common'
 export const MultiringErrorCode = {
   /** A multiring message that does not decode (truncated, bad kind, counts over the limits). */
   BadMessage: 'ERR_MULTIRING_BAD_MESSAGE',
-  /** (drop count) A message from a ring this processor's topology does not contain. */
-  UnknownRing: 'ERR_MULTIRING_UNKNOWN_RING',
   /** (drop count) A message whose key is below what this processor already delivered. */
   Late: 'ERR_MULTIRING_LATE',
   /** (drop count) A sender's message that came before its predecessor (sent again in order). */

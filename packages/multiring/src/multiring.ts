@@ -1366,12 +1366,6 @@ const topologyRep = (keys: readonly string[]): number => {
   return h >>> 0 || 1
 }
 
-const keyOfRegular = (m: RegularMessage): MessageKey => ({
-  ts: m.ts,
-  ring: m.ring,
-  rank: Rank.Regular,
-})
-
 const parseRingKey = (k: string): RingId => {
   const dot = k.indexOf('.')
   return { rep: Number(k.slice(0, dot)), seq: BigInt(k.slice(dot + 1)) }

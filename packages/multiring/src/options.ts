@@ -15,7 +15,7 @@ export interface MultiringOptions {
   readonly sendQueueMax?: number
   /** Messages a gateway may hold for one outgoing ring. @defaultValue 16384 */
   readonly forwardQueueMax?: number
-  /** Messages a joining processor buffers while it waits for the topology view. @defaultValue 16384 */
+  /** Messages of rings not yet in the table held until a TC brings their ring in. @defaultValue 16384 */
   readonly joinBufferMax?: number
   /** Retry delay when an srp send queue answered `'full'`. @defaultValue 5 */
   readonly retryMs?: number
