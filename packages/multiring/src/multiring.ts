@@ -143,6 +143,12 @@ interface LanState {
    * by a path that was not ours then (reference §4 rule 7).
    */
   since: Map<number, MessageKey>
+  /**
+   * What members new to us put on the ring at or above their `since` key, held until that key
+   * (our ring's CC) is delivered: older messages of the same source rings may still be on their
+   * way by the old paths (reference §4 rule 7, "buffered if above").
+   */
+  held: { m: RegularMessage | GvMessage | CcMessage | TcMessage; from: NodeId }[]
   /** The incarnation nonce of each member's last start here (a restarted member sends no NT). */
   readonly nonces: Map<number, number>
   phase: 'none' | 'forming' | 'established'
@@ -253,6 +259,7 @@ class MultiringImpl implements Multiring {
         epoch: 0,
         srpMembers: [],
         since: new Map(),
+        held: [],
         nonces: new Map(),
         phase: 'none',
         formClock: 0,
@@ -483,19 +490,31 @@ class MultiringImpl implements Multiring {
     m: RegularMessage | GvMessage | CcMessage | TcMessage,
     from: NodeId,
   ): void {
+    if (m.kind === 'tc' || m.kind === 'cc' || m.stamped) {
+      const key: MessageKey =
+        m.kind === 'tc'
+          ? { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc }
+          : { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
+      if (this.#newPath(ls, from, key)) return
+      if (this.#isNewMember(ls, from)) {
+        if (ls.held.length >= this.#cfg.joinBufferMax) {
+          drop(this.#stats, MultiringErrorCode.BufferFull)
+          return
+        }
+        ls.held.push({ m, from })
+        return
+      }
+    }
     switch (m.kind) {
       case 'tc':
-        if (this.#newPath(ls, from, { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc })) return
         this.#onTc(m, ls.lan)
         return
       case 'cc':
-        if (this.#newPath(ls, from, { ts: m.ts, ring: m.ring, rank: Rank.Cc })) return
         this.#noteSafe(ls, ringKey(m.ring), m.ts)
         this.#acceptCc(m, ls.lan)
         return
       default:
         if (m.stamped) {
-          if (this.#newPath(ls, from, { ts: m.ts, ring: m.ring, rank: Rank.Regular })) return
           this.#noteSafe(ls, ringKey(m.ring), m.ts)
           this.#receive(m, ls.lan)
         } else this.#stamp(ls, m)
@@ -507,6 +526,27 @@ class MultiringImpl implements Multiring {
    * member that was not on our previous ring there, came by a new path: its source was not in
    * our topology at that time (the other side of a merge), so it is not ours to deliver.
    */
+  /** `from` joined us on this LAN with a ring whose CC is not delivered yet. */
+  #isNewMember(ls: LanState, from: NodeId): boolean {
+    const since = ls.since.get(from)
+    if (since === undefined) return false
+    const last = this.#lastDelivered
+    return last === undefined || compareKey(last, since) < 0
+  }
+
+  /** Hands on what was held from members whose ring's CC has now been delivered. */
+  #releaseHeld(): void {
+    for (const ls of this.#lans) {
+      if (ls.held.length === 0) continue
+      const go: LanState['held'] = []
+      const keep: LanState['held'] = []
+      for (const p of ls.held) (this.#isNewMember(ls, p.from) ? keep : go).push(p)
+      if (go.length === 0) continue
+      ls.held = keep
+      for (const p of go) this.#onRingMessage(ls, p.m, p.from)
+    }
+  }
+
   #newPath(ls: LanState, from: NodeId, key: MessageKey): boolean {
     const since = ls.since.get(from)
     if (since === undefined || compareKey(key, since) >= 0) return false
@@ -1312,6 +1352,7 @@ class MultiringImpl implements Multiring {
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
     this.#install(sorted, topoId, key)
+    this.#releaseHeld()
     if (added.length > 0 && this.#pending.length > 0) {
       const pending = this.#pending
       this.#pending = []
