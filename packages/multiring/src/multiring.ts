@@ -166,6 +166,7 @@ interface LanState {
   pred: RingTs | undefined
   readonly myGv: Map<string, number>
   pendingSafe: [string, number][]
+  srpTransitional: boolean
   readonly ctrl: { bytes: Uint8Array; g: Guarantee }[]
   readonly fwd: { bytes: Uint8Array; g: Guarantee }[]
   readonly seen: Map<string, MessageKey>
@@ -190,6 +191,11 @@ const intersect = (a: readonly NodeId[], b: readonly NodeId[]): NodeId[] => {
   const s = new Set<number>(b)
   return a.filter((n) => s.has(n))
 }
+const membersOf = (rings: Map<string, ViewRing>): NodeId[] =>
+  [...new Set<number>([...rings.values()].flatMap((r) => [...r.members]))].sort(
+    (a, b) => a - b,
+  ) as NodeId[]
+
 const minus = (a: readonly NodeId[], b: readonly NodeId[]): NodeId[] => {
   const s = new Set<number>(b)
   return a.filter((n) => !s.has(n))
@@ -234,6 +240,12 @@ class MultiringImpl implements Multiring {
   /** Own messages not delivered yet, by seq. */
   readonly #own = new Map<number, OwnMessage>()
   #home: LanState | undefined
+  /**
+   * The transitional configuration of the next topology, entered early: a safe message that can
+   * no longer be proven held by every member of the topology (some were cut off) is delivered
+   * in it, as srp delivers an old ring's last messages (reference §6.7, simplified).
+   */
+  #trans: { key: MessageKey; topoId: RingId; rings: Map<string, ViewRing> } | undefined
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -272,6 +284,7 @@ class MultiringImpl implements Multiring {
         pred: undefined,
         myGv: new Map(),
         pendingSafe: [],
+        srpTransitional: false,
         ctrl: [],
         fwd: [],
         seen: new Map(),
@@ -387,6 +400,9 @@ class MultiringImpl implements Multiring {
   #onSrpConf(ls: LanState, c: ConfigurationChange): void {
     if (this.#stopped) return
     ls.pendingSafe = []
+    // Between srp's transitional and regular configurations, its safe deliveries are safe among
+    // the survivors only: they prove nothing about the ring's other members.
+    ls.srpTransitional = c.kind === 'transitional'
     if (c.kind === 'transitional') return
     // The previous srp ring of this LAN is over.
     if (ls.phase === 'established' && ls.est !== undefined) {
@@ -560,6 +576,10 @@ class MultiringImpl implements Multiring {
 
   /** An srp safe delivery: every member of this srp ring holds everything delivered so far. */
   #foldSafe(ls: LanState): void {
+    if (ls.srpTransitional) {
+      ls.pendingSafe = []
+      return
+    }
     for (const [k, ts] of ls.pendingSafe) if ((ls.myGv.get(k) ?? -1) < ts) ls.myGv.set(k, ts)
     ls.pendingSafe = []
     const e = ls.est === undefined ? undefined : this.#table.get(ringKey(ls.est))
@@ -1037,17 +1057,12 @@ class MultiringImpl implements Multiring {
   #safeOk(h: Held): boolean {
     const k = ringKey(h.key.ring)
     const covered = new Set<number>()
-    const live = new Set<number>()
-    for (const e of this.#table.values())
-      if (!e.closed && !e.ended) for (const n of e.members) live.add(n)
     for (const e of this.#table.values()) {
       if (e.closed) continue
       if ((e.row.get(k) ?? -1) >= h.key.ts) for (const n of e.members) covered.add(n)
-      // Members of an ended ring that are in no live ring left the system (crashed, stopped,
-      // partitioned away): the topology change that removes them is on its way.
-      else if (e.ended && e.maxTs >= e.endTs)
-        for (const n of e.members) if (!live.has(n)) covered.add(n)
     }
+    // Members no row covers (crashed, stopped, partitioned away): the message waits, or goes in
+    // the transitional configuration of the topology change that removes them (#enterTransitional).
     for (const n of this.#topoMembers) if (!covered.has(n)) return false
     return true
   }
@@ -1084,10 +1099,20 @@ class MultiringImpl implements Multiring {
         // for us while its other members deliver it, and us in it).
         for (const ls of this.#lans)
           if (ls.phase === 'forming' && head.key.ts > ls.formClock) return
-        if (head.reg !== undefined && head.reg.guarantee === 'safe' && !this.#safeOk(head)) return
+        if (
+          head.reg !== undefined &&
+          head.reg.guarantee === 'safe' &&
+          !this.#safeOk(head) &&
+          !this.#enterTransitional(head.key)
+        )
+          return
         let rings: Map<string, ViewRing> | undefined
         if (head.cc !== undefined) {
-          const r = this.#ccReady(best, head.cc)
+          const t = this.#trans
+          const r =
+            t !== undefined && compareKey(t.key, head.key) === 0
+              ? t.rings
+              : this.#ccReady(best, head.cc)
           if (r === 'wait') return
           if (r === 'abandon') {
             best.list.shift()
@@ -1193,6 +1218,38 @@ class MultiringImpl implements Multiring {
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
   }
 
+  /**
+   * A safe message below `k` is stuck: if the next CC's topology is known, its transitional
+   * configuration starts now and everything up to that CC is delivered in it.
+   */
+  #enterTransitional(k: MessageKey): boolean {
+    if (this.#trans !== undefined) return compareKey(k, this.#trans.key) < 0
+    let next: { e: RingEntry; cc: CcMessage; key: MessageKey } | undefined
+    for (const e of this.#table.values()) {
+      const h = e.list[0]
+      if (h?.cc !== undefined && (next === undefined || compareKey(h.key, next.key) < 0))
+        next = { e, cc: h.cc, key: h.key }
+    }
+    if (next === undefined || compareKey(next.key, k) <= 0) return false
+    const r = this.#ccReady(next.e, next.cc)
+    if (!(r instanceof Map)) return false
+    const { sorted, topoId } = topologyOf(next.cc, r)
+    this.#trans = { key: next.key, topoId, rings: r }
+    if (this.#topoId !== undefined) {
+      const members = membersOf(sorted)
+      const trans = intersect(this.#topoMembers, members)
+      this.#stats.transitionalEarly++
+      this.#listener.onConfigurationChange({
+        kind: 'transitional',
+        ringId: topoId,
+        members: trans,
+        left: minus(this.#topoMembers, trans),
+        joined: [],
+      })
+    }
+    return true
+  }
+
   #onNt(ls: LanState, m: NtMessage): void {
     if (!ls.srpMembers.includes(m.sender)) return
     const k = ringKey(m.ccRing)
@@ -1276,7 +1333,7 @@ class MultiringImpl implements Multiring {
     this.#obs?.onDeliverKey?.(key)
     this.#listener.onDeliver({
       sender: m.sender,
-      ringId: this.#topoId,
+      ringId: this.#trans?.topoId ?? this.#topoId,
       guarantee: m.guarantee,
       payload: m.payload,
     })
@@ -1307,24 +1364,9 @@ class MultiringImpl implements Multiring {
   }
 
   #deliverCc(cc: CcMessage, key: MessageKey, reached: Map<string, ViewRing>): void {
-    const sorted = new Map(
-      [...reached.entries()].sort((a, b) => compareRingId(a[1].ring, b[1].ring)),
-    )
-    // The id names the ring set too: processors that deliver the same CC from different views
+    const { sorted, topoId } = topologyOf(cc, reached)
+    // Rings this processor did not know (the other side of a merge) are ordered from the CC on: the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
-    // Several CCs may carry one timestamp (rings of different LANs, or two halves of one): the
-    // low 32 bits order them as their keys do (srp ring seq, LAN, rep; each cut to 8, 8 and 16
-    // bits), the same at every processor.
-    const srpSeq = cc.ring.seq / (EPOCHS * LAN_SLOTS)
-    const topoId: RingId = {
-      rep: topologyRep([...sorted.keys()]),
-      seq:
-        BigInt(cc.ts) * TOPO_SEQ_SLOTS +
-        (srpSeq % 256n) * 0x100_0000n +
-        ((cc.ring.seq % LAN_SLOTS) % 256n) * 0x1_0000n +
-        BigInt(cc.ring.rep % 0x1_0000),
-    }
-    // Rings this processor did not know (the other side of a merge) are ordered from the CC on:
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
     // after it, so those are expected from one lower.
     const added: RingEntry[] = []
@@ -1364,9 +1406,9 @@ class MultiringImpl implements Multiring {
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
   #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey): void {
     const old = this.#topoMembers
-    const members = [...new Set<number>([...rings.values()].flatMap((r) => [...r.members]))].sort(
-      (a, b) => a - b,
-    ) as NodeId[]
+    const members = membersOf(rings)
+    const early = this.#trans !== undefined && compareKey(this.#trans.key, key) === 0
+    this.#trans = undefined
     this.#topo = rings
     // Rings that left the topology without a successor (unreachable) never block again; rings
     // whose CC is still pending (head of their list) are not in a topology yet.
@@ -1376,7 +1418,7 @@ class MultiringImpl implements Multiring {
     this.#topoId = topoId
     this.#topoMembers = members
     this.#stats.topologyChanges++
-    if (hadTopo) {
+    if (hadTopo && !early) {
       const trans = intersect(old, members)
       this.#listener.onConfigurationChange({
         kind: 'transitional',
@@ -1395,6 +1437,31 @@ class MultiringImpl implements Multiring {
       joined: hadTopo ? minus(members, intersect(old, members)) : members,
     })
   }
+}
+
+/** The sorted rings and the id of the topology a CC installs. */
+const topologyOf = (
+  cc: CcMessage,
+  reached: Map<string, ViewRing>,
+): { sorted: Map<string, ViewRing>; topoId: RingId } => {
+  const sorted = new Map(
+    [...reached.entries()].sort((a, b) => compareRingId(a[1].ring, b[1].ring)),
+  )
+  // The id names the ring set too: processors that deliver the same CC from different views
+  // (components that have not merged yet) report different configurations. Several CCs may
+  // carry one timestamp (rings of different LANs, or two halves of one): the low 32 bits order
+  // them as their keys do (srp ring seq, LAN, rep; each cut to 8, 8 and 16 bits), the same at
+  // every processor.
+  const srpSeq = cc.ring.seq / (EPOCHS * LAN_SLOTS)
+  const topoId: RingId = {
+    rep: topologyRep([...sorted.keys()]),
+    seq:
+      BigInt(cc.ts) * TOPO_SEQ_SLOTS +
+      (srpSeq % 256n) * 0x100_0000n +
+      ((cc.ring.seq % LAN_SLOTS) % 256n) * 0x1_0000n +
+      BigInt(cc.ring.rep % 0x1_0000),
+  }
+  return { sorted, topoId }
 }
 
 /** FNV-1a over the ring keys of a topology (never 0). */
