@@ -34,6 +34,7 @@ import {
   encodeMrMessage,
   type GvMessage,
   type MrMessage,
+  ENDED_MAX,
   type NtMessage,
   type RegularMessage,
   RINGS_MAX,
@@ -210,6 +211,8 @@ class MultiringImpl implements Multiring {
   readonly #lans: LanState[] = []
   readonly #table = new Map<string, RingEntry>()
   readonly #ended = new Set<string>()
+  /** Rings named as a predecessor by a CC this processor holds (newest last, bounded). */
+  readonly #superseded = new Set<string>()
   /** Predecessor rings named by CCs before their own CC was known: where they end. */
   readonly #laterEnds = new Map<string, number>()
   readonly #stats = createMultiringStats()
@@ -229,7 +232,7 @@ class MultiringImpl implements Multiring {
   #delivering = false
   /** NTs received, per CC ring, per sender; the own NT sent per CC ring (its rings). */
   readonly #nts = new Map<string, Map<number, NtMessage>>()
-  readonly #ownNt = new Map<string, readonly ViewRing[]>()
+  readonly #ownNt = new Map<string, { rings: readonly ViewRing[]; ended: readonly RingId[] }>()
   /** Per ring established here, its members' incarnation nonces. */
   readonly #ccNonces = new Map<string, Map<number, number>>()
   /** TCs received, per CC ring; CC rings whose TC this processor sent or forwarded. */
@@ -779,6 +782,10 @@ class MultiringImpl implements Multiring {
   #endPreds(cc: CcMessage): void {
     for (const p of cc.preds) {
       const k = ringKey(p.ring)
+      this.#superseded.delete(k)
+      this.#superseded.add(k)
+      if (this.#superseded.size > ENDED_REMEMBERED)
+        this.#superseded.delete(this.#superseded.values().next().value as string)
       const pe = this.#table.get(k)
       if (pe === undefined) {
         // Its own CC may still come (by another path, or in a TC): it ends there.
@@ -1151,7 +1158,8 @@ class MultiringImpl implements Multiring {
           const rk = ringKey(r.ring)
           return rk !== k && !preds.has(rk)
         })
-        this.#ownNt.set(k, rings)
+        const ended = [...this.#superseded].slice(-ENDED_MAX).map(parseRingKey)
+        this.#ownNt.set(k, { rings, ended })
         this.#trimTopologyMsgs()
         ls.ctrl.push({
           bytes: encodeMrMessage({
@@ -1160,6 +1168,7 @@ class MultiringImpl implements Multiring {
             ccTs: cc.ts,
             ccRing: cc.ring,
             rings,
+            ended,
           }),
           g: 'agreed',
         })
@@ -1169,9 +1178,10 @@ class MultiringImpl implements Multiring {
       const got = this.#nts.get(k)
       const all = new Map<string, ViewRing>()
       all.set(k, { ring: cc.ring, lan: cc.lan, members: cc.members })
+      const gone = new Set<string>()
       for (const g of cc.gateways) {
-        const rings = g === this.#me ? this.#ownNt.get(k) : got?.get(g)?.rings
-        if (rings === undefined) {
+        const nt = g === this.#me ? this.#ownNt.get(k) : got?.get(g)
+        if (nt === undefined) {
           // A gateway that left this LAN's ring (or came back as a new incarnation) without
           // sending its NT is not waited for.
           if (
@@ -1181,11 +1191,15 @@ class MultiringImpl implements Multiring {
             return 'wait'
           continue
         }
-        for (const r of rings) {
+        for (const e of nt.ended) gone.add(ringKey(e))
+        for (const r of nt.rings) {
           const rk = ringKey(r.ring)
           if (rk !== k && !preds.has(rk) && !all.has(rk)) all.set(rk, r)
         }
       }
+      // A ring one side still lists but another knows was superseded (its successor is in the
+      // union, or was itself replaced) is not part of the topology.
+      for (const rk of gone) if (rk !== k) all.delete(rk)
       const rings = this.#reachable(all)
       if (this.isGateway && !this.#tcDone.has(k)) {
         this.#tcDone.add(k)

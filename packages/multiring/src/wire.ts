@@ -19,6 +19,8 @@ export type MrKind = (typeof MrKind)[keyof typeof MrKind]
 export const RINGS_MAX = 64
 /** Most predecessor rings a configuration change may list. */
 export const PREDS_MAX = 64
+/** Most superseded rings an NT names. */
+export const ENDED_MAX = 64
 /** Header bytes. */
 export const HEADER_BYTES = 28
 const FLAG_STAMPED = 1
@@ -91,6 +93,11 @@ export interface NtMessage {
   readonly ccTs: number
   readonly ccRing: RingId
   readonly rings: readonly ViewRing[]
+  /**
+   * Rings the sender knows were superseded (named as a predecessor by a CC it holds), newest
+   * last: a ring another NT still lists is left out of the union if any NT names it here.
+   */
+  readonly ended: readonly RingId[]
 }
 
 /**
@@ -313,7 +320,7 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
     }
     case 'nt':
     case 'tc': {
-      let size = HEADER_BYTES + 2
+      let size = HEADER_BYTES + 2 + (m.kind === 'nt' ? 2 + RING_BYTES * m.ended.length : 0)
       for (const r of m.rings) size += RING_BYTES + 2 + 2 + 4 * r.members.length
       const w = new Writer(size)
       header(w, m.kind === 'nt' ? MrKind.Nt : MrKind.Tc, 'agreed', true, m.ccTs, m.ccRing, m.sender)
@@ -322,6 +329,10 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         w.ring(r.ring)
         w.u16(r.lan)
         w.members(r.members)
+      }
+      if (m.kind === 'nt') {
+        w.u16(m.ended.length)
+        for (const e of m.ended) w.ring(e)
       }
       return w.buf
     }
@@ -421,8 +432,16 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         const lan = r.u16()
         rings.push({ ring: rr, lan, members: r.members() })
       }
+      if (kind === MrKind.Tc) {
+        r.end()
+        return { kind: 'tc', sender: s, ccTs: ts, ccRing: ring, rings }
+      }
+      const en = r.count(ENDED_MAX, 'ended')
+      r.need(en * RING_BYTES)
+      const ended: RingId[] = []
+      for (let i = 0; i < en; i++) ended.push(r.ring())
       r.end()
-      return { kind: kind === MrKind.Nt ? 'nt' : 'tc', sender: s, ccTs: ts, ccRing: ring, rings }
+      return { kind: 'nt', sender: s, ccTs: ts, ccRing: ring, rings, ended }
     }
     case MrKind.Start: {
       const s = sender()

@@ -62,8 +62,9 @@ const samples: MrMessage[] = [
     ccTs: 12,
     ccRing: R,
     rings: [{ ring: R, lan: 3, members: [nodeId(1), nodeId(4)] }],
+    ended: [{ rep: 1, seq: 8n }],
   },
-  { kind: 'nt', sender: nodeId(2), ccTs: 3, ccRing: R, rings: [] },
+  { kind: 'nt', sender: nodeId(2), ccTs: 3, ccRing: R, rings: [], ended: [] },
   {
     kind: 'tc',
     sender: nodeId(5),
