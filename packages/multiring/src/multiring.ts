@@ -211,7 +211,7 @@ class MultiringImpl implements Multiring {
   readonly #lans: LanState[] = []
   readonly #table = new Map<string, RingEntry>()
   readonly #ended = new Set<string>()
-  /** Rings named as a predecessor by a CC this processor holds (newest last, bounded). */
+  /** Rings named as a predecessor by a CC this processor delivered (newest last, bounded). */
   readonly #superseded = new Set<string>()
   /** Predecessor rings named by CCs before their own CC was known: where they end. */
   readonly #laterEnds = new Map<string, number>()
@@ -782,10 +782,6 @@ class MultiringImpl implements Multiring {
   #endPreds(cc: CcMessage): void {
     for (const p of cc.preds) {
       const k = ringKey(p.ring)
-      this.#superseded.delete(k)
-      this.#superseded.add(k)
-      if (this.#superseded.size > ENDED_REMEMBERED)
-        this.#superseded.delete(this.#superseded.values().next().value as string)
       const pe = this.#table.get(k)
       if (pe === undefined) {
         // Its own CC may still come (by another path, or in a TC): it ends there.
@@ -1379,6 +1375,13 @@ class MultiringImpl implements Multiring {
 
   #deliverCc(cc: CcMessage, key: MessageKey, reached: Map<string, ViewRing>): void {
     const { sorted, topoId } = topologyOf(cc, reached)
+    for (const p of cc.preds) {
+      const pk = ringKey(p.ring)
+      this.#superseded.delete(pk)
+      this.#superseded.add(pk)
+      if (this.#superseded.size > ENDED_REMEMBERED)
+        this.#superseded.delete(this.#superseded.values().next().value as string)
+    }
     // Rings this processor did not know (the other side of a merge) are ordered from the CC on: the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
