@@ -421,6 +421,9 @@ class MultiringImpl implements Multiring {
         } else keep.push(p)
       ls.pre = keep
     }
+    // A member new to this LAN's ring may lack anything the old members held: the vector
+    // starts again.
+    if (c.members.some((n) => !ls.srpMembers.includes(n))) ls.myGv.clear()
     ls.srpRing = c.ringId
     ls.srpMembers = c.members.slice()
     ls.epoch = 0
@@ -762,12 +765,12 @@ class MultiringImpl implements Multiring {
       closed: false,
       row: new Map(),
     }
-    // The new ring's members hold every message below the CC (they delivered them before it);
-    // messages with the CC's own timestamp may sort after it, so the row starts one lower.
-    for (const other of this.#table.values()) {
-      entry.row.set(other.k, cc.ts - 1)
+    // Nothing is claimed for the new ring's members about older messages: some may come from
+    // another component and never have had them (their gateways' GVs say what they hold; a safe
+    // message they cannot be shown to hold goes in the transitional configuration of this CC).
+    // The new ring has nothing below its CC.
+    for (const other of this.#table.values())
       if ((other.row.get(k) ?? -1) < cc.ts) other.row.set(k, cc.ts)
-    }
     entry.row.set(k, cc.ts)
     this.#table.set(k, entry)
     this.#applyLaterEnd(entry)
@@ -1112,10 +1115,14 @@ class MultiringImpl implements Multiring {
         let rings: Map<string, ViewRing> | undefined
         if (head.cc !== undefined) {
           const t = this.#trans
+          // In a transitional configuration entered early, CCs before its own were judged to
+          // install nothing (see #enterTransitional): they are given up.
           const r =
-            t !== undefined && compareKey(t.key, head.key) === 0
-              ? t.rings
-              : this.#ccReady(best, head.cc)
+            t === undefined
+              ? this.#ccReady(best, head.cc)
+              : compareKey(t.key, head.key) === 0
+                ? t.rings
+                : 'abandon'
           if (r === 'wait') return
           if (r === 'abandon') {
             best.list.shift()
@@ -1234,15 +1241,24 @@ class MultiringImpl implements Multiring {
    */
   #enterTransitional(k: MessageKey): boolean {
     if (this.#trans !== undefined) return compareKey(k, this.#trans.key) < 0
-    let next: { e: RingEntry; cc: CcMessage; key: MessageKey } | undefined
+    const ccs: { e: RingEntry; cc: CcMessage; key: MessageKey }[] = []
     for (const e of this.#table.values()) {
       const h = e.list[0]
-      if (h?.cc !== undefined && (next === undefined || compareKey(h.key, next.key) < 0))
-        next = { e, cc: h.cc, key: h.key }
+      if (h?.cc !== undefined && compareKey(h.key, k) > 0) ccs.push({ e, cc: h.cc, key: h.key })
     }
-    if (next === undefined || compareKey(next.key, k) <= 0) return false
-    const r = this.#ccReady(next.e, next.cc)
-    if (!(r instanceof Map)) return false
+    ccs.sort((a, b) => compareKey(a.key, b.key))
+    // The next CC that will install a topology (those to be given up install none).
+    let next: (typeof ccs)[number] | undefined
+    let r: Map<string, ViewRing> | undefined
+    for (const c of ccs) {
+      const x = this.#ccReady(c.e, c.cc)
+      if (x === 'wait') return false
+      if (x === 'abandon') continue
+      next = c
+      r = x
+      break
+    }
+    if (next === undefined || r === undefined) return false
     const { sorted, topoId } = topologyOf(next.cc, r)
     this.#trans = { key: next.key, topoId, rings: r }
     if (this.#topoId !== undefined) {
