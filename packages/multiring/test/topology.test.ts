@@ -1,0 +1,252 @@
+/**
+ * Merging topologies (reference §6.4, docs/MULTIRING.md "NT exchange and TC messages"): gateway
+ * members of a new ring send NTs at its CC, the others wait for them; remote processors wait for
+ * the TC; rule 7 drops what a member new to us brings from before our ring.
+ */
+import { nodeId, type RingId } from '@totem-ts/common'
+import { describe, expect, it } from 'vitest'
+import {
+  type CcMessage,
+  decodeMrMessage,
+  type GvMessage,
+  type MrMessage,
+  type NtMessage,
+  type RegularMessage,
+  ringKey,
+  type StartMessage,
+  type TcMessage,
+  type ViewRing,
+} from '../src/index.ts'
+import { deliver, type FakeRing, install, lastSent, processor } from './harness.ts'
+
+const SRP0: RingId = { rep: 50, seq: 4n }
+const SRP1: RingId = { rep: 50, seq: 5n }
+const A: RingId = { rep: 1, seq: 10n }
+const B: RingId = { rep: 2, seq: 20n }
+const enc = new TextEncoder()
+const NEW_PATH = 'ERR_MULTIRING_NEW_PATH'
+
+const sentOf = <K extends MrMessage['kind']>(ring: FakeRing, kind: K) =>
+  ring.sent
+    .map((s) => decodeMrMessage(s.bytes))
+    .filter((m): m is Extract<MrMessage, { kind: K }> => m.kind === kind)
+const keys = (rings: readonly ViewRing[]) => rings.map((r) => ringKey(r.ring)).sort()
+const regulars = (p: ReturnType<typeof processor>) =>
+  p.rec.confs.filter((c) => c.kind === 'regular').map((c) => [...c.members])
+const view = (ring: RingId, lan: number, members: number[]): ViewRing => ({
+  ring,
+  lan,
+  members: members.map((n) => nodeId(n)),
+})
+
+/** srp installs `members` on `ring`; every start is delivered (others copy ours, with `over`). */
+function form(
+  ring: FakeRing,
+  srp: RingId,
+  me: number,
+  members: number[],
+  over: Record<number, Partial<StartMessage>> = {},
+): StartMessage {
+  install(ring, srp, members)
+  const mine = lastSent(ring) as StartMessage
+  expect(mine.kind).toBe('start')
+  for (const n of members) {
+    if (n === me) continue
+    deliver(ring, n, { ...mine, sender: nodeId(n), gateway: false, ...over[n] }, srp)
+  }
+  deliver(ring, me, mine, srp)
+  return mine
+}
+
+/** An unstamped GV from `sender`: stamped on the ring at `ts`, it moves that ring past `ts`. */
+const gv = (sender: number, ts: number): GvMessage => ({
+  kind: 'gv',
+  stamped: false,
+  ts,
+  ring: { rep: 0, seq: 0n },
+  sender: nodeId(sender),
+  entries: [],
+})
+
+let seq = 0
+const reg = (ring: RingId, ts: number): RegularMessage => ({
+  kind: 'regular',
+  guarantee: 'agreed',
+  stamped: true,
+  ts,
+  ring,
+  sender: nodeId(ring.rep),
+  nonce: 1,
+  seq: ++seq,
+  lanSeq: seq,
+  payload: enc.encode(`${'AB'[ring.rep - 1]}${ts}`),
+})
+
+const nt = (sender: number, ccTs: number, ccRing: RingId, rings: ViewRing[]): NtMessage => ({
+  kind: 'nt',
+  sender: nodeId(sender),
+  ccTs,
+  ccRing,
+  rings,
+  ended: [],
+})
+
+describe('NT exchange at a ring CC (reference §6.4)', () => {
+  it('a gateway sends an NT of what it reaches when the CC is lowest, then a TC of the result', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    // LAN 1: ring R1 with node 3.
+    const r1 = form(lan1, { rep: 3, seq: 8n }, 50, [3, 50]).forRing
+    expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
+    // LAN 0: R0a (50 alone), then R0b with 100; R0a is R0b's predecessor.
+    const r0a = form(lan0, SRP0, 50, [50]).forRing
+    deliver(lan1, 3, gv(3, 10), { rep: 3, seq: 8n }) // R1 moves past R0a's CC
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0a), ringKey(r1)].sort())
+    const nts0 = sentOf(lan0, 'nt').length
+    const start = form(lan0, SRP1, 50, [50, 100])
+    const r0b = start.forRing
+    expect(start.gateway).toBe(true)
+    expect(start.pred?.ring).toEqual(r0a)
+    // R1 could still send below R0b's CC: no NT yet, no topology change.
+    expect(sentOf(lan0, 'nt').length).toBe(nts0)
+    expect(g.mr.topology.length).toBe(2)
+    deliver(lan1, 3, gv(3, 20), { rep: 3, seq: 8n })
+    const mine = sentOf(lan0, 'nt').at(-1)!
+    expect(sentOf(lan0, 'nt').length).toBe(nts0 + 1)
+    expect(ringKey(mine.ccRing)).toBe(ringKey(r0b))
+    // Its topology minus the new ring and its predecessor R0a: what it reaches beyond LAN 0.
+    expect(keys(mine.rings)).toEqual([ringKey(r1)])
+    // Its own NT is the only one R0b's CC waits for: installed, and sent on LAN 1 as a TC.
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0b), ringKey(r1)].sort())
+    expect(regulars(g).at(-1)).toEqual([3, 50, 100])
+    const tc = lastSent(lan1) as TcMessage
+    expect(tc.kind).toBe('tc')
+    expect(ringKey(tc.ccRing)).toBe(ringKey(r0b))
+    expect(keys(tc.rings)).toEqual([ringKey(r0b), ringKey(r1)].sort())
+    // Never back on the CC's own LAN (only R1's TC went there).
+    expect(sentOf(lan0, 'tc').map((t) => ringKey(t.ccRing))).toEqual([ringKey(r1)])
+    expect(g.mr.stats().ntTx).toBe(3)
+  })
+
+  it("a member waits for every gateway's NT, then installs the new ring and their union", () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const gw = { gateway: true }
+    const start = form(ring, SRP0, 100, [50, 51, 100], { 50: gw, 51: gw })
+    const r0 = start.forRing
+    expect(p.rec.confs).toEqual([])
+    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50]), view(r0, 0, [50])]), SRP0)
+    expect(p.rec.confs).toEqual([]) // 51's NT is still missing
+    deliver(ring, 51, nt(51, 1, r0, [view(B, 2, [2, 51])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(r0)].sort())
+    expect(p.mr.topology.find((r) => ringKey(r.ring) === ringKey(r0))?.members).toEqual([
+      50, 51, 100,
+    ])
+    expect(regulars(p)).toEqual([[1, 2, 50, 51, 100]])
+  })
+})
+
+describe('a gateway that cannot send its NT is not waited for', () => {
+  /** 100 with gateway 50 on LAN 0: R0's CC waits for 50's NT. */
+  function waiting() {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    expect(p.rec.confs).toEqual([])
+    expect(p.mr.topology).toEqual([])
+    return { ...p, ring, r0 }
+  }
+
+  it('it left the LAN ring: the CC installs the new ring alone', () => {
+    const p = waiting()
+    form(p.ring, SRP1, 100, [100])
+    expect(regulars(p)).toEqual([[50, 100], [100]])
+    expect(p.mr.stats().ccsAbandoned).toBe(0)
+  })
+
+  it('it came back as a new incarnation (another nonce), but not as the same one', () => {
+    const p = waiting()
+    form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true, nonce: 7 } })
+    // R0 is installed without 50's NT; the new ring's CC waits for the new 50's.
+    expect(regulars(p)).toEqual([[50, 100]])
+    expect(keys(p.mr.topology)).toEqual([ringKey(p.r0)])
+    const same = waiting()
+    form(same.ring, SRP1, 100, [50, 100], { 50: { gateway: true } })
+    expect(same.rec.confs).toEqual([])
+  })
+})
+
+/** 100 on LAN 0 with 50 (no gateway in its CC): R0 installed at once, its CC at ts 1. */
+function established() {
+  const p = processor(100, [0])
+  const ring = p.rings.get(0)!
+  const r0 = form(ring, SRP0, 100, [50, 100]).forRing
+  expect(regulars(p)).toEqual([[50, 100]])
+  return { ...p, ring, r0 }
+}
+
+const ccOf = (ring: RingId, ts: number, lan: number, members: number[]): CcMessage => ({
+  kind: 'cc',
+  ts,
+  ring,
+  sender: 50,
+  lan,
+  members: members.map((n) => nodeId(n)),
+  preds: [],
+  gateways: [nodeId(50)],
+})
+
+describe('remote CCs wait for their TC', () => {
+  it('installs the TC topology, then delivers the held messages of rings it brings', () => {
+    const p = established()
+    deliver(p.ring, 50, ccOf(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe') // R0 cannot send below 1000
+    deliver(p.ring, 50, reg(B, 5), SRP0) // B is not known yet: pending
+    deliver(p.ring, 50, { ...gv(1, 10), stamped: true, ring: A }, SRP0, 'safe')
+    expect(regulars(p)).toEqual([[50, 100]])
+    expect(keys(p.mr.topology)).toEqual([ringKey(p.r0)])
+    expect(p.rec.delivered).toEqual([])
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50]), view(B, 2, [1, 2])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(p.r0)].sort())
+    expect(regulars(p).at(-1)).toEqual([1, 2, 50, 100])
+    const id = p.mr.topologyId!
+    expect(p.rec.delivered).toEqual([
+      { sender: 2, payload: 'B5', ring: `${id.rep}.${id.seq}`, g: 'agreed' },
+    ])
+  })
+})
+
+describe('rule 7: new paths bring nothing older than themselves', () => {
+  it('drops a message below the new ring CC from a new member, takes it from an old one', () => {
+    const p = established()
+    deliver(p.ring, 50, ccOf(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 3), SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(p.r0)].sort())
+    // A new ring on LAN 0 with 60, who was not on R0 with us: its CC is at ts 4.
+    const start = form(p.ring, SRP1, 100, [50, 60, 100], { 60: { pred: undefined } })
+    expect(start.clock).toBe(3)
+    const a3 = reg(A, 3)
+    deliver(p.ring, 60, a3, SRP1)
+    expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
+    expect(p.rec.delivered).toEqual([])
+    deliver(p.ring, 50, a3, SRP1)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A3'])
+    expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
+  })
+})
