@@ -233,6 +233,16 @@ class MultiringImpl implements Multiring {
   /** NTs received, per CC ring, per sender; the own NT sent per CC ring (its rings). */
   readonly #nts = new Map<string, Map<number, NtMessage>>()
   readonly #ownNt = new Map<string, { rings: readonly ViewRing[]; ended: readonly RingId[] }>()
+  /**
+   * Per CC ring, the gateways whose NT is not waited for: they left the LAN's ring, or came back
+   * as a new incarnation, before it arrived. Decided at that srp event, so every member that
+   * saw the same srp order decides alike, whenever it gets to the CC.
+   */
+  readonly #ntGone = new Map<string, Set<number>>()
+  /** Per remote CC ring, the incarnation nonces its gateways had on our LANs when it came. */
+  readonly #remoteGwNonces = new Map<string, Map<number, number>>()
+  /** Nodes that have been on a LAN ring of ours (srp membership). */
+  readonly #lanPeers = new Set<number>()
   /** Per ring established here, its members' incarnation nonces. */
   readonly #ccNonces = new Map<string, Map<number, number>>()
   /** TCs received, per CC ring; CC rings whose TC this processor sent or forwarded. */
@@ -426,8 +436,12 @@ class MultiringImpl implements Multiring {
     if (c.members.some((n) => !ls.srpMembers.includes(n))) ls.myGv.clear()
     ls.srpRing = c.ringId
     ls.srpMembers = c.members.slice()
+    for (const n of c.members) this.#lanPeers.add(n)
+    this.#markNtGone(ls)
     ls.epoch = 0
     this.#beginRound(ls)
+    // A CC waiting for the NT of a gateway that just left the LAN waits no more.
+    this.#runDelivery()
   }
 
   /** A new start round on this LAN (new srp ring, or a restart of the current one). */
@@ -608,7 +622,34 @@ class MultiringImpl implements Multiring {
     if (m.clock > this.#clock) this.#clock = m.clock
     ls.starts.set(m.sender, m)
     ls.nonces.set(m.sender, m.nonce)
+    this.#markNtGone(ls)
     if (ls.starts.size === ls.srpMembers.length) this.#establish(ls)
+  }
+
+  /**
+   * Gateways of this LAN's pending CCs (ours) that are no longer on the LAN's ring, or are back
+   * as a new incarnation, and whose NT has not come: not waited for, from this point on.
+   */
+  #markNtGone(ls: LanState): void {
+    for (const e of this.#table.values()) {
+      const cc = e.list[0]?.cc
+      if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
+      const got = this.#nts.get(e.k)
+      const nonces = this.#ccNonces.get(e.k)
+      for (const g of cc.gateways) {
+        if (g === this.#me || got?.has(g)) continue
+        const left = !ls.srpMembers.includes(g)
+        const reborn = nonces !== undefined && ls.nonces.get(g) !== nonces.get(g)
+        if (!left && !reborn) continue
+        let gone = this.#ntGone.get(e.k)
+        if (gone === undefined) {
+          gone = new Set()
+          this.#ntGone.set(e.k, gone)
+          this.#trimTopologyMsgs()
+        }
+        gone.add(g)
+      }
+    }
   }
 
   /** Every member's start is in: the ring gets its timestamp and its configuration change. */
@@ -773,6 +814,16 @@ class MultiringImpl implements Multiring {
       if ((other.row.get(k) ?? -1) < cc.ts) other.row.set(k, cc.ts)
     entry.row.set(k, cc.ts)
     this.#table.set(k, entry)
+    if (!cc.members.includes(this.#me)) {
+      const n = new Map<number, number>()
+      for (const g of cc.gateways)
+        for (const l of this.#lans) {
+          const x = l.nonces.get(g)
+          if (x !== undefined) n.set(g, x)
+        }
+      this.#remoteGwNonces.set(k, n)
+      this.#trimTopologyMsgs()
+    }
     this.#applyLaterEnd(entry)
     this.#endPreds(cc)
     this.#closeUnreachable()
@@ -1126,7 +1177,8 @@ class MultiringImpl implements Multiring {
           if (r === 'wait') return
           if (r === 'abandon') {
             best.list.shift()
-            best.closed = true
+            // A ring of ours stays open: its messages still come, and its successor's CC ends it.
+            if (!head.cc.members.includes(this.#me)) best.closed = true
             this.#stats.ccsAbandoned++
             this.#prune()
             continue
@@ -1187,11 +1239,7 @@ class MultiringImpl implements Multiring {
         if (nt === undefined) {
           // A gateway that left this LAN's ring (or came back as a new incarnation) without
           // sending its NT is not waited for.
-          if (
-            ls.srpMembers.includes(g as NodeId) &&
-            ls.nonces.get(g) === this.#ccNonces.get(k)?.get(g)
-          )
-            return 'wait'
+          if (!this.#ntGone.get(k)?.has(g)) return 'wait'
           continue
         }
         for (const e of nt.ended) gone.add(ringKey(e))
@@ -1231,6 +1279,18 @@ class MultiringImpl implements Multiring {
       // at that point (it reached us over a path that joined later).
       return rings.size === 0 ? 'abandon' : rings
     }
+    // No TC can come when none of the ring's gateways is on a LAN ring of ours any more though
+    // all of them were on our LANs (they crashed or were cut off before sending it).
+    // (or are back as new incarnations: another nonce than when the CC came).
+    const seen = this.#remoteGwNonces.get(k)
+    const gone = (g: number): boolean =>
+      this.#lanPeers.has(g) &&
+      !this.#lans.some(
+        (l) =>
+          l.srpMembers.includes(g as NodeId) &&
+          (seen?.get(g) === undefined || l.nonces.get(g) === seen.get(g)),
+      )
+    if (cc.gateways.length > 0 && cc.gateways.every(gone)) return 'abandon'
     // A ring whose successor's CC is in is not cut off: its TC is on its way.
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
   }
@@ -1251,6 +1311,10 @@ class MultiringImpl implements Multiring {
     let next: (typeof ccs)[number] | undefined
     let r: Map<string, ViewRing> | undefined
     for (const c of ccs) {
+      // A ring forming on one of our LANs gets a CC above its start clock, possibly below this
+      // one: it comes first (and our NT for this one must see it).
+      for (const ls of this.#lans)
+        if (ls.phase === 'forming' && c.key.ts > ls.formClock) return false
       const x = this.#ccReady(c.e, c.cc)
       if (x === 'wait') return false
       if (x === 'abandon') continue
@@ -1309,7 +1373,14 @@ class MultiringImpl implements Multiring {
   }
 
   #trimTopologyMsgs(): void {
-    for (const m of [this.#nts, this.#ownNt, this.#tcs, this.#ccNonces])
+    for (const m of [
+      this.#nts,
+      this.#ownNt,
+      this.#tcs,
+      this.#ccNonces,
+      this.#ntGone,
+      this.#remoteGwNonces,
+    ])
       while (m.size > TOPOLOGY_MSGS_KEPT) m.delete(m.keys().next().value as string)
     while (this.#tcDone.size > TOPOLOGY_MSGS_KEPT)
       this.#tcDone.delete(this.#tcDone.values().next().value as string)
