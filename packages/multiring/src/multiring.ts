@@ -31,10 +31,10 @@ import { createMultiringStats, type MultiringStats } from './stats.ts'
 import {
   type CcMessage,
   decodeMrMessage,
+  ENDED_MAX,
   encodeMrMessage,
   type GvMessage,
   type MrMessage,
-  ENDED_MAX,
   type NtMessage,
   type RegularMessage,
   RINGS_MAX,
@@ -1548,9 +1548,7 @@ const topologyOf = (
   cc: CcMessage,
   reached: Map<string, ViewRing>,
 ): { sorted: Map<string, ViewRing>; topoId: RingId } => {
-  const sorted = new Map(
-    [...reached.entries()].sort((a, b) => compareRingId(a[1].ring, b[1].ring)),
-  )
+  const sorted = new Map([...reached.entries()].sort((a, b) => compareRingId(a[1].ring, b[1].ring)))
   // The id names the ring set too: processors that deliver the same CC from different views
   // (components that have not merged yet) report different configurations. Several CCs may
   // carry one timestamp (rings of different LANs, or two halves of one): the low 32 bits order
