@@ -860,11 +860,11 @@ class MultiringImpl implements Multiring {
 
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
   #closeUnreachable(): void {
-    const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
     const reached = this.#reached()
     // A ring whose CC is still pending blocks with its CC; whether that CC is given up is
     // decided when it is the lowest key (see #ccReady).
-    for (const e of live) if (!reached.has(e.k) && e.list[0]?.cc === undefined) e.closed = true
+    for (const e of this.#table.values())
+      if (!e.closed && !e.ended && !reached.has(e.k) && e.list[0]?.cc === undefined) e.closed = true
   }
 
   /** Keys of the open rings connected to this processor's current rings through members. */
@@ -1262,11 +1262,7 @@ class MultiringImpl implements Multiring {
           ccRing: cc.ring,
           rings: [...rings.values()],
         }
-        for (const o of this.#lans) {
-          if (o.lan === cc.lan) continue
-          o.ctrl.push({ bytes: encodeMrMessage(tc), g: 'agreed' })
-          this.#stats.tcTx++
-        }
+        this.#sendTc(tc, cc.lan)
       }
       return rings
     }
@@ -1362,14 +1358,19 @@ class MultiringImpl implements Multiring {
     // Forwarded network-wide, once (the gateways of the CC's ring send their own).
     if (this.isGateway && !this.#tcDone.has(k)) {
       this.#tcDone.add(k)
-      const bytes = encodeMrMessage(m)
-      for (const o of this.#lans) {
-        if (o.lan === lan) continue
-        o.ctrl.push({ bytes, g: 'agreed' })
-        this.#stats.tcTx++
-      }
+      this.#sendTc(m, lan)
     }
     this.#runDelivery()
+  }
+
+  /** A TC onto every attached LAN but `exceptLan`. */
+  #sendTc(tc: TcMessage, exceptLan: number): void {
+    const bytes = encodeMrMessage(tc)
+    for (const o of this.#lans) {
+      if (o.lan === exceptLan) continue
+      o.ctrl.push({ bytes, g: 'agreed' })
+      this.#stats.tcTx++
+    }
   }
 
   #trimTopologyMsgs(): void {
