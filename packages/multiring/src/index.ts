@@ -46,6 +46,7 @@ export {
   HEADER_BYTES,
   MrKind,
   type MrMessage,
+  NO_PRED,
   type NtMessage,
   PREDS_MAX,
   type RegularMessage,

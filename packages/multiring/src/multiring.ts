@@ -35,6 +35,7 @@ import {
   encodeMrMessage,
   type GvMessage,
   type MrMessage,
+  NO_PRED,
   type NtMessage,
   type RegularMessage,
   RINGS_MAX,
@@ -161,7 +162,12 @@ interface LanState {
   /** The next LAN seq for an own message first sent on this LAN. */
   nextLanSeq: number
   /** What arrived while the ring forms (in srp order): handled once it is established. */
-  pre: { m: RegularMessage | GvMessage | CcMessage | TcMessage; from: NodeId }[]
+  /**
+   * Ring messages delivered by srp while the round forms; `old` when srp delivered them in an
+   * earlier configuration (its transitional one, or before an abandoned round): they prove
+   * nothing about what this ring's members hold.
+   */
+  pre: { m: RegularMessage | GvMessage | CcMessage | TcMessage; from: NodeId; old: boolean }[]
   est: RingId | undefined
   ringClock: number
   pred: RingTs | undefined
@@ -239,8 +245,12 @@ class MultiringImpl implements Multiring {
    * saw the same srp order decides alike, whenever it gets to the CC.
    */
   readonly #ntGone = new Map<string, Set<number>>()
-  /** Per remote CC ring, the incarnation nonces its gateways had on our LANs when it came. */
-  readonly #remoteGwNonces = new Map<string, Map<number, number>>()
+  /**
+   * Per remote CC ring, for each of its gateways the rings on LANs we are not on where it has
+   * been seen alive since that CC came (followed through successor rings that keep it): a TC
+   * may still come from there even when the gateway is cut off from our LANs.
+   */
+  readonly #remoteGwRings = new Map<string, Map<number, Set<string>>>()
   /** Nodes that have been on a LAN ring of ours (srp membership). */
   readonly #lanPeers = new Set<number>()
   /** Per ring established here, its members' incarnation nonces. */
@@ -361,7 +371,57 @@ class MultiringImpl implements Multiring {
         inflight: l.inflight.size,
       })),
       stats: this.stats(),
+      blocked: this.#whyBlocked(),
     }
+  }
+
+  /** Why delivery stops where it does (no side effects; for debugState). */
+  #whyBlocked(): string {
+    let best: RingEntry | undefined
+    let bestKey: MessageKey | undefined
+    let placeholder = false
+    for (const e of this.#table.values()) {
+      const head = e.list[0]
+      let k: MessageKey
+      let ph = false
+      if (head !== undefined) k = head.key
+      else if (this.#blocking(e)) {
+        k = { ts: e.maxTs, ring: PLACEHOLDER_RING, rank: Rank.Cc }
+        ph = true
+      } else continue
+      if (bestKey === undefined || compareKey(k, bestKey) < 0) {
+        best = e
+        bestKey = k
+        placeholder = ph
+      }
+    }
+    if (best === undefined || bestKey === undefined) return 'nothing held'
+    if (placeholder) return `empty list of ${best.k} (maxTs ${best.maxTs}, ended ${best.ended})`
+    const head = best.list[0] as Held
+    const at = `${head.key.ts}@${best.k}`
+    for (const ls of this.#lans)
+      if (ls.phase === 'forming' && head.key.ts > ls.formClock)
+        return `${at}: LAN ${ls.lan} forming since clock ${ls.formClock}`
+    if (head.reg !== undefined && head.reg.guarantee === 'safe' && !this.#safeOk(head)) {
+      const k = ringKey(head.key.ring)
+      const covered = new Set<number>()
+      for (const e of this.#table.values())
+        if (!e.closed && (e.row.get(k) ?? -1) >= head.key.ts)
+          for (const n of e.members) covered.add(n)
+      return `${at}: safe, not held by ${this.#topoMembers.filter((n) => !covered.has(n)).join(',')}`
+    }
+    if (head.cc !== undefined) {
+      const cc = head.cc
+      if (cc.members.includes(this.#me) && this.#lans.some((l) => l.lan === cc.lan)) {
+        const got = this.#nts.get(best.k)
+        const missing = cc.gateways.filter(
+          (g) => g !== this.#me && got?.get(g) === undefined && !this.#ntGone.get(best.k)?.has(g),
+        )
+        return `${at}: own CC, NT missing from ${missing.join(',') || 'none'}`
+      }
+      return `${at}: remote CC (gateways ${cc.gateways.join(',')}), TC ${this.#tcs.has(best.k) ? 'in' : 'missing'}`
+    }
+    return `${at}: deliverable`
   }
 
   stats(): Readonly<MultiringStats> {
@@ -428,7 +488,7 @@ class MultiringImpl implements Multiring {
       for (const p of ls.pre)
         if ((p.m.kind === 'regular' || p.m.kind === 'gv') && !p.m.stamped) {
           if (p.m.kind === 'regular') this.#requeueOwn(p.m)
-        } else keep.push(p)
+        } else keep.push({ ...p, old: true })
       ls.pre = keep
     }
     // A member new to this LAN's ring may lack anything the old members held: the vector
@@ -512,7 +572,7 @@ class MultiringImpl implements Multiring {
               ? copyCc(m)
               : m
         if (ls.phase === 'established') this.#onRingMessage(ls, c, d.sender)
-        else ls.pre.push({ m: c, from: d.sender })
+        else ls.pre.push({ m: c, from: d.sender, old: ls.srpTransitional })
         break
       }
     }
@@ -525,6 +585,7 @@ class MultiringImpl implements Multiring {
     ls: LanState,
     m: RegularMessage | GvMessage | CcMessage | TcMessage,
     from: NodeId,
+    old = false,
   ): void {
     if (m.kind === 'tc' || m.kind === 'cc' || m.stamped) {
       const key: MessageKey =
@@ -546,12 +607,12 @@ class MultiringImpl implements Multiring {
         this.#onTc(m, ls.lan)
         return
       case 'cc':
-        this.#noteSafe(ls, ringKey(m.ring), m.ts)
+        if (!old) this.#noteSafe(ls, ringKey(m.ring), m.ts)
         this.#acceptCc(m, ls.lan)
         return
       default:
         if (m.stamped) {
-          this.#noteSafe(ls, ringKey(m.ring), m.ts)
+          if (!old) this.#noteSafe(ls, ringKey(m.ring), m.ts)
           this.#receive(m, ls.lan)
         } else this.#stamp(ls, m)
     }
@@ -668,6 +729,9 @@ class MultiringImpl implements Multiring {
     }
     ts += 1
     if (ts > this.#clock) this.#clock = ts
+    const gws = starts.filter((s) => s.gateway).sort((a, b) => a.sender - b.sender)
+    const predList = [...preds.values()].sort((a, b) => compareRingId(a.ring, b.ring))
+    const predIndex = new Map(predList.map((p, i) => [ringKey(p.ring), i]))
     const cc: CcMessage = {
       kind: 'cc',
       ts,
@@ -675,15 +739,23 @@ class MultiringImpl implements Multiring {
       sender: 0,
       lan: ls.lan,
       members: ls.srpMembers.slice(),
-      preds: [...preds.values()].sort((a, b) => compareRingId(a.ring, b.ring)),
-      gateways: starts
-        .filter((s) => s.gateway)
-        .map((s) => s.sender)
-        .sort((a, b) => a - b),
+      preds: predList,
+      gateways: gws.map((s) => s.sender),
+      gatewayNonces: gws.map((s) => s.nonce),
+      memberPreds: starts.map((st) =>
+        st.pred === undefined ? NO_PRED : (predIndex.get(ringKey(st.pred.ring)) as number),
+      ),
     }
     const ccKey: MessageKey = { ts, ring, rank: Rank.Cc }
+    // A member is with us without a break only if it comes from our previous ring here: one
+    // whose start names another ring (it left and came back before we saw it go) joins anew.
+    const mine = ls.starts.get(this.#me)?.pred?.ring
     const since = new Map<number, MessageKey>()
-    for (const n of ls.srpMembers) if (n !== this.#me) since.set(n, ls.since.get(n) ?? ccKey)
+    for (const st of starts) {
+      if (st.sender === this.#me) continue
+      const same = mine !== undefined && st.pred !== undefined && ringIdEquals(st.pred.ring, mine)
+      since.set(st.sender, (same ? ls.since.get(st.sender) : undefined) ?? ccKey)
+    }
     ls.since = since
     this.#ccNonces.set(ringKey(ring), new Map(starts.map((st) => [st.sender, st.nonce])))
     this.#trimTopologyMsgs()
@@ -696,7 +768,7 @@ class MultiringImpl implements Multiring {
     this.#acceptCc(cc, ls.lan)
     const pre = ls.pre
     ls.pre = []
-    for (const p of pre) this.#onRingMessage(ls, p.m, p.from)
+    for (const p of pre) this.#onRingMessage(ls, p.m, p.from, p.old)
   }
 
   #stamp(ls: LanState, m: RegularMessage | GvMessage): void {
@@ -815,15 +887,22 @@ class MultiringImpl implements Multiring {
     entry.row.set(k, cc.ts)
     this.#table.set(k, entry)
     if (!cc.members.includes(this.#me)) {
-      const n = new Map<number, number>()
-      for (const g of cc.gateways)
-        for (const l of this.#lans) {
-          const x = l.nonces.get(g)
-          if (x !== undefined) n.set(g, x)
-        }
-      this.#remoteGwNonces.set(k, n)
+      const far = new Map<number, Set<string>>()
+      for (const g of cc.gateways) {
+        const rs = new Set<string>()
+        for (const o of this.#table.values())
+          if (this.#isFar(o) && !o.closed && !o.ended && o.members.includes(g)) rs.add(o.k)
+        far.set(g, rs)
+      }
+      this.#remoteGwRings.set(k, far)
       this.#trimTopologyMsgs()
     }
+    // A gateway still on a successor of a ring it was seen on is still alive there.
+    if (this.#isFar(entry))
+      for (const far of this.#remoteGwRings.values())
+        for (const [g, rs] of far)
+          if (cc.members.includes(g as NodeId) && cc.preds.some((p) => rs.has(ringKey(p.ring))))
+            rs.add(k)
     this.#applyLaterEnd(entry)
     this.#endPreds(cc)
     this.#closeUnreachable()
@@ -831,6 +910,46 @@ class MultiringImpl implements Multiring {
     this.#obs?.onReceive?.(key, lan, 'cc')
     this.#forward(cc, key, lan)
     this.#runDelivery()
+  }
+
+  /**
+   * The incarnation nonce of `g` in this LAN's current round (from its start), if known yet: a
+   * member whose start has not come may be a new incarnation.
+   */
+  #currentNonce(ls: LanState, g: number): number | undefined {
+    if (!ls.srpMembers.includes(g as NodeId)) return undefined
+    return ls.phase === 'established' ? ls.expect.get(g)?.nonce : ls.starts.get(g as NodeId)?.nonce
+  }
+
+  /**
+   * Can a CC below `k` still reach this processor? Only through a remote ring still open below
+   * `k` and a gateway mate on one of our LAN rings that may still put keys below `k` on it (one
+   * that has been with us since before `k`; what a mate puts on the ring below the key it
+   * joined us at is dropped).
+   */
+  #mayStillCome(k: MessageKey): boolean {
+    const open = [...this.#table.values()].some(
+      (e) => !e.closed && !e.ended && e.maxTs < k.ts && !e.members.includes(this.#me),
+    )
+    if (!open) return false
+    for (const ls of this.#lans) {
+      if (ls.phase !== 'established') return true
+      for (const [g, since] of ls.since)
+        if (ls.starts.get(g as NodeId)?.gateway === true && compareKey(since, k) < 0) return true
+    }
+    return false
+  }
+
+  /** Is a ring of LAN `lan` with this processor in it part of the topology? */
+  #hasRingOn(lan: number): boolean {
+    for (const r of this.#topo.values())
+      if (r.lan === lan && r.members.includes(this.#me)) return true
+    return false
+  }
+
+  /** A ring on a LAN this processor is not on. */
+  #isFar(e: RingEntry): boolean {
+    return !this.#lans.some((l) => l.lan === e.lan)
   }
 
   #endPreds(cc: CcMessage): void {
@@ -1116,7 +1235,14 @@ class MultiringImpl implements Multiring {
     const covered = new Set<number>()
     for (const e of this.#table.values()) {
       if (e.closed) continue
-      if ((e.row.get(k) ?? -1) >= h.key.ts) for (const n of e.members) covered.add(n)
+      if ((e.row.get(k) ?? -1) < h.key.ts) continue
+      // On a ring of ours, a mate that joined us after the message may lack it (it was not
+      // there when the message went round).
+      const since = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)?.since
+      for (const n of e.members) {
+        const j = since?.get(n)
+        if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
+      }
     }
     // Members no row covers (crashed, stopped, partitioned away): the message waits, or goes in
     // the transitional configuration of the topology change that removes them (#enterTransitional).
@@ -1209,6 +1335,11 @@ class MultiringImpl implements Multiring {
     if (ls !== undefined && cc.members.includes(this.#me)) {
       const preds = new Set(cc.preds.map((p) => ringKey(p.ring)))
       if (cc.gateways.includes(this.#me) && !this.#ownNt.has(k)) {
+        // A LAN of ours with no ring in our topology yet (its first start round is still on):
+        // our NT would say nothing of it, and the ring's members would then order past the CC
+        // that ring will get before it reaches them. Wait for it to be established.
+        for (const l of this.#lans)
+          if (l.lan !== cc.lan && l.phase === 'forming' && !this.#hasRingOn(l.lan)) return 'wait'
         const rings = [...this.#topo.values()].filter((r) => {
           const rk = ringKey(r.ring)
           return rk !== k && !preds.has(rk)
@@ -1275,17 +1406,27 @@ class MultiringImpl implements Multiring {
       // at that point (it reached us over a path that joined later).
       return rings.size === 0 ? 'abandon' : rings
     }
-    // No TC can come when none of the ring's gateways is on a LAN ring of ours any more though
-    // all of them were on our LANs (they crashed or were cut off before sending it).
-    // (or are back as new incarnations: another nonce than when the CC came).
-    const seen = this.#remoteGwNonces.get(k)
+    // No TC can come when none of the ring's gateways is still around as the incarnation that
+    // formed the ring (the CC names their nonces): each has been on a LAN ring of ours, is on
+    // none now (or came back with another nonce), and is on no ring of a far LAN where it was
+    // seen since the CC came (a TC could come from there through another gateway).
+    const seen = new Map<number, number>(
+      cc.gateways.map((g, i) => [g, cc.gatewayNonces[i] as number]),
+    )
+    const far = this.#remoteGwRings.get(k)
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
       !this.#lans.some(
         (l) =>
           l.srpMembers.includes(g as NodeId) &&
-          (seen?.get(g) === undefined || l.nonces.get(g) === seen.get(g)),
-      )
+          (seen.get(g) === undefined ||
+            this.#currentNonce(l, g) === undefined ||
+            this.#currentNonce(l, g) === seen.get(g)),
+      ) &&
+      ![...(far?.get(g) ?? [])].some((rk) => {
+        const o = this.#table.get(rk)
+        return o !== undefined && !o.closed && !o.ended
+      })
     if (cc.gateways.length > 0 && cc.gateways.every(gone)) return 'abandon'
     // A ring whose successor's CC is in is not cut off: its TC is on its way.
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
@@ -1311,6 +1452,10 @@ class MultiringImpl implements Multiring {
       // one: it comes first (and our NT for this one must see it).
       for (const ls of this.#lans)
         if (ls.phase === 'forming' && c.key.ts > ls.formClock) return false
+      // The choice is the same at every processor, and our NT for it right, only once no CC
+      // below it can still come: a remote ring still open below its key may yet be ended by a
+      // new ring whose CC is lower, as long as a gateway on our rings can still bring it.
+      if (this.#mayStillCome(c.key)) return false
       const x = this.#ccReady(c.e, c.cc)
       if (x === 'wait') return false
       if (x === 'abandon') continue
@@ -1323,7 +1468,7 @@ class MultiringImpl implements Multiring {
     this.#trans = { key: next.key, topoId, rings: r }
     if (this.#topoId !== undefined) {
       const members = membersOf(sorted)
-      const trans = intersect(this.#topoMembers, members)
+      const trans = this.#survivors(this.#topoMembers, members, next.cc, this.#topo)
       this.#stats.transitionalEarly++
       this.#listener.onConfigurationChange({
         kind: 'transitional',
@@ -1380,7 +1525,7 @@ class MultiringImpl implements Multiring {
       this.#tcs,
       this.#ccNonces,
       this.#ntGone,
-      this.#remoteGwNonces,
+      this.#remoteGwRings,
     ])
       while (m.size > TOPOLOGY_MSGS_KEPT) m.delete(m.keys().next().value as string)
     while (this.#tcDone.size > TOPOLOGY_MSGS_KEPT)
@@ -1498,7 +1643,7 @@ class MultiringImpl implements Multiring {
     }
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
-    this.#install(sorted, topoId, key)
+    this.#install(sorted, topoId, key, cc)
     this.#releaseHeld()
     if (added.length > 0 && this.#pending.length > 0) {
       const pending = this.#pending
@@ -1509,22 +1654,23 @@ class MultiringImpl implements Multiring {
   }
 
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
-  #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey): void {
+  #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey, cc: CcMessage): void {
     const old = this.#topoMembers
     const members = membersOf(rings)
     const early = this.#trans !== undefined && compareKey(this.#trans.key, key) === 0
     this.#trans = undefined
+    const oldRings = this.#topo
     this.#topo = rings
     // Rings that left the topology without a successor (unreachable) never block again; rings
     // whose CC is still pending (head of their list) are not in a topology yet.
     for (const [k, e] of this.#table)
       if (!rings.has(k) && !e.ended && !e.closed && e.list[0]?.cc === undefined) e.closed = true
     const hadTopo = this.#topoId !== undefined
+    const trans = this.#survivors(old, members, cc, oldRings)
     this.#topoId = topoId
     this.#topoMembers = members
     this.#stats.topologyChanges++
     if (hadTopo && !early) {
-      const trans = intersect(old, members)
       this.#listener.onConfigurationChange({
         kind: 'transitional',
         ringId: topoId,
@@ -1539,7 +1685,29 @@ class MultiringImpl implements Multiring {
       ringId: topoId,
       members,
       left: hadTopo ? minus(old, members) : [],
-      joined: hadTopo ? minus(members, intersect(old, members)) : members,
+      joined: hadTopo ? minus(members, trans) : members,
+    })
+  }
+
+  /**
+   * The members of the topology a CC installs that come with us from `old` (its transitional
+   * configuration): those of both, less members that were on a ring of the CC's LAN in our
+   * topology but whose start named another previous ring there, or none (they left, or
+   * restarted, and came back before we saw them go).
+   */
+  #survivors(
+    old: readonly NodeId[],
+    members: readonly NodeId[],
+    cc: CcMessage,
+    oldRings: Map<string, ViewRing>,
+  ): NodeId[] {
+    const onLan = new Set<number>()
+    for (const r of oldRings.values()) if (r.lan === cc.lan) for (const n of r.members) onLan.add(n)
+    return intersect(old, members).filter((n) => {
+      const i = cc.members.indexOf(n)
+      if (i < 0 || n === this.#me || !onLan.has(n)) return true
+      const p = cc.memberPreds[i] as number
+      return p !== NO_PRED && oldRings.has(ringKey((cc.preds[p] as RingTs).ring))
     })
   }
 }

@@ -73,7 +73,20 @@ export interface CcMessage {
   readonly preds: readonly RingTs[]
   /** The members that are gateways (on another LAN too), ascending: each sends an NT. */
   readonly gateways: readonly NodeId[]
+  /**
+   * The incarnation nonce of each gateway (same order as `gateways`), from its start: a TC can
+   * only come from that incarnation.
+   */
+  readonly gatewayNonces: readonly number[]
+  /**
+   * For each member (same order as `members`), the index in `preds` of the ring its start named
+   * as its previous one, or `NO_PRED` (a first ring, or a restart): who comes from where.
+   */
+  readonly memberPreds: readonly number[]
 }
+
+/** `CcMessage.memberPreds` entry of a member with no previous ring. */
+export const NO_PRED = 0xffff
 
 /** One ring of a topology view. */
 export interface ViewRing {
@@ -304,7 +317,12 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         2 +
         m.preds.length * (RING_BYTES + 8) +
         2 +
-        4 * m.gateways.length
+        8 * m.gateways.length +
+        2 * m.members.length
+      if (m.gatewayNonces.length !== m.gateways.length)
+        throw new RangeError('cc: gatewayNonces and gateways differ in length')
+      if (m.memberPreds.length !== m.members.length)
+        throw new RangeError('cc: memberPreds and members differ in length')
       const w = new Writer(size)
       header(w, MrKind.Cc, 'agreed', true, m.ts, m.ring, m.sender)
       w.u16(m.lan)
@@ -315,7 +333,11 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         w.ts(p.ts)
       }
       w.u16(m.gateways.length)
-      for (const g of m.gateways) w.u32(g)
+      m.gateways.forEach((g, i) => {
+        w.u32(g)
+        w.u32(m.gatewayNonces[i] as number)
+      })
+      for (const p of m.memberPreds) w.u16(p)
       return w.buf
     }
     case 'nt':
@@ -411,16 +433,36 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       const preds: RingTs[] = []
       for (let i = 0; i < n; i++) preds.push({ ring: r.ring(), ts: r.ts() })
       const gn = r.count(NODES_MAX, 'gateways')
-      r.need(4 * gn)
+      r.need(8 * gn)
       const gateways: NodeId[] = []
+      const gatewayNonces: number[] = []
       for (let i = 0; i < gn; i++) {
         const g = r.node()
         if (i > 0 && g <= (gateways[i - 1] as number)) badMessage('gateways-not-ascending')
         if (!members.includes(g)) badMessage('gateway-not-member', { node: g })
         gateways.push(g)
+        gatewayNonces.push(r.u32())
+      }
+      r.need(2 * members.length)
+      const memberPreds: number[] = []
+      for (let i = 0; i < members.length; i++) {
+        const p = r.u16()
+        if (p !== NO_PRED && p >= preds.length) badMessage('member-pred-out-of-range', { index: p })
+        memberPreds.push(p)
       }
       r.end()
-      return { kind: 'cc', ts, ring, sender: senderRaw, lan, members, preds, gateways }
+      return {
+        kind: 'cc',
+        ts,
+        ring,
+        sender: senderRaw,
+        lan,
+        members,
+        preds,
+        gateways,
+        gatewayNonces,
+        memberPreds,
+      }
     }
     case MrKind.Nt:
     case MrKind.Tc: {

@@ -1,6 +1,12 @@
 import { nodeId, type RingId } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
-import type { CcMessage, RegularMessage, StartMessage, TcMessage } from '../src/index.ts'
+import {
+  type CcMessage,
+  NO_PRED,
+  type RegularMessage,
+  type StartMessage,
+  type TcMessage,
+} from '../src/index.ts'
 import { deliver, install, lastSent, processor, sentKinds } from './harness.ts'
 
 const SRP0: RingId = { rep: 50, seq: 4n }
@@ -32,6 +38,8 @@ const cc = (ring: RingId, ts: number, lan: number, member: number): CcMessage =>
   members: [nodeId(member), nodeId(50)].sort((a, b) => a - b),
   preds: [],
   gateways: [nodeId(50)],
+  gatewayNonces: [0x50],
+  memberPreds: [NO_PRED, NO_PRED],
 })
 
 /** The topology change gateway 50 sends after a remote ring's CC: what it reaches. */

@@ -10,6 +10,7 @@ import {
   decodeMrMessage,
   type GvMessage,
   type MrMessage,
+  NO_PRED,
   type NtMessage,
   type RegularMessage,
   ringKey,
@@ -195,6 +196,8 @@ const ccOf = (ring: RingId, ts: number, lan: number, members: number[]): CcMessa
   members: members.map((n) => nodeId(n)),
   preds: [],
   gateways: [nodeId(50)],
+  gatewayNonces: [0x50],
+  memberPreds: members.map(() => NO_PRED),
 })
 
 describe('remote CCs wait for their TC', () => {

@@ -7,6 +7,7 @@ import {
   HEADER_BYTES,
   type MrMessage,
   MultiringWireError,
+  NO_PRED,
 } from '../src/index.ts'
 
 const R = { rep: 3, seq: 123_456_789_012n }
@@ -45,6 +46,8 @@ const samples: MrMessage[] = [
     members: [nodeId(1), nodeId(4)],
     preds: [{ ring: { rep: 1, seq: 8n }, ts: 11 }],
     gateways: [nodeId(4)],
+    gatewayNonces: [0xdeadbeef],
+    memberPreds: [0, NO_PRED],
   },
   {
     kind: 'cc',
@@ -55,6 +58,8 @@ const samples: MrMessage[] = [
     members: [nodeId(7)],
     preds: [],
     gateways: [],
+    gatewayNonces: [],
+    memberPreds: [NO_PRED],
   },
   {
     kind: 'nt',
