@@ -1347,7 +1347,8 @@ class MultiringImpl implements Multiring {
         const ended = [...this.#superseded].slice(-ENDED_MAX).map(parseRingKey)
         this.#ownNt.set(k, { rings, ended })
         this.#trimTopologyMsgs()
-        ls.ctrl.push({
+        // Behind what we forwarded on this LAN so far (a CC among it comes before our NT).
+        ls.fwd.push({
           bytes: encodeMrMessage({
             kind: 'nt',
             sender: this.#me,

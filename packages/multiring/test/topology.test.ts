@@ -130,6 +130,35 @@ describe('NT exchange at a ring CC (reference §6.4)', () => {
     expect(g.mr.stats().ntTx).toBe(3)
   })
 
+  it('a gateway sends no NT while another of its LANs has no ring in its topology yet', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    // LAN 0's first start round is on (srp formed, our start not back yet) when LAN 1's ring
+    // is established; then srp on LAN 0 changes again and a new round begins above R1's CC. An
+    // NT now would say nothing of LAN 0, and 3 would order past the CC LAN 0's ring is about to
+    // get (the demo:multiring start-up stall).
+    install(lan0, SRP0, [50])
+    const r1 = form(lan1, { rep: 3, seq: 8n }, 50, [3, 50]).forRing
+    install(lan0, SRP1, [50, 100])
+    const start0 = lastSent(lan0) as StartMessage
+    expect(start0.clock).toBeGreaterThanOrEqual(1)
+    expect(sentOf(lan1, 'nt')).toEqual([])
+    expect(g.mr.topology).toEqual([])
+    // LAN 0's ring is established: its CC goes onto LAN 1 before our NT for R1, so 3 holds it
+    // before it can order anything of R1's; both CCs are then delivered in key order.
+    deliver(lan0, 100, { ...start0, sender: nodeId(100), gateway: false }, SRP1)
+    deliver(lan0, 50, start0, SRP1)
+    const r0 = start0.forRing
+    const onLan1 = lan1.sent.map((s) => decodeMrMessage(s.bytes))
+    const ccAt = onLan1.findIndex((m) => m.kind === 'cc' && ringKey(m.ring) === ringKey(r0))
+    const ntAt = onLan1.findIndex((m) => m.kind === 'nt' && ringKey(m.ccRing) === ringKey(r1))
+    expect(ccAt).toBeGreaterThanOrEqual(0)
+    expect(ntAt).toBeGreaterThan(ccAt)
+    deliver(lan1, 3, gv(3, 20), { rep: 3, seq: 8n }) // R1 moves past R0's CC
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+  })
+
   it("a member waits for every gateway's NT, then installs the new ring and their union", () => {
     const p = processor(100, [0])
     const ring = p.rings.get(0)!
