@@ -120,6 +120,8 @@ interface RingEntry {
   closed: boolean
   /** Guarantee-array row: per source ring, the timestamp every member of this ring holds. */
   readonly row: Map<string, number>
+  /** The incarnation nonce of each gateway member, from the CC (empty if it came in a TC). */
+  readonly gwNonces: ReadonlyMap<number, number>
 }
 
 interface OwnMessage {
@@ -682,7 +684,13 @@ class MultiringImpl implements Multiring {
       return
     if (m.clock > this.#clock) this.#clock = m.clock
     ls.starts.set(m.sender, m)
+    const before = ls.nonces.get(m.sender)
     ls.nonces.set(m.sender, m.nonce)
+    // A member back as a new incarnation: rings only its old self linked us to are cut off.
+    if (before !== undefined && before !== m.nonce) {
+      this.#closeUnreachable()
+      this.#runDelivery()
+    }
     this.#markNtGone(ls)
     if (ls.starts.size === ls.srpMembers.length) this.#establish(ls)
   }
@@ -877,6 +885,7 @@ class MultiringImpl implements Multiring {
       endTs: 0,
       closed: false,
       row: new Map(),
+      gwNonces: new Map(cc.gateways.map((g, x) => [g, cc.gatewayNonces[x] as number])),
     }
     // Nothing is claimed for the new ring's members about older messages: some may come from
     // another component and never have had them (their gateways' GVs say what they hold; a safe
@@ -947,6 +956,20 @@ class MultiringImpl implements Multiring {
     return false
   }
 
+  /**
+   * Is gateway member `n` of ring `e` an incarnation that is no more? (It is on a LAN ring of
+   * ours now with another nonce than the CC gave it: it restarted, so it links nothing there.)
+   */
+  #gone(e: RingEntry, n: number): boolean {
+    const was = e.gwNonces.get(n)
+    if (was === undefined) return false
+    for (const l of this.#lans) {
+      const now = this.#currentNonce(l, n)
+      if (now !== undefined && now !== was) return true
+    }
+    return false
+  }
+
   /** A ring on a LAN this processor is not on. */
   #isFar(e: RingEntry): boolean {
     return !this.#lans.some((l) => l.lan === e.lan)
@@ -1003,7 +1026,9 @@ class MultiringImpl implements Multiring {
       const e = stack.pop() as RingEntry
       for (const o of live) {
         if (reached.has(o.k)) continue
-        if (e.members.some((n) => o.members.includes(n))) {
+        if (
+          e.members.some((n) => o.members.includes(n) && !this.#gone(e, n) && !this.#gone(o, n))
+        ) {
           reached.add(o.k)
           stack.push(o)
         }
@@ -1636,6 +1661,7 @@ class MultiringImpl implements Multiring {
         endTs: 0,
         closed: false,
         row: new Map(),
+        gwNonces: new Map(),
       }
       for (const o of sorted.keys()) entry.row.set(o, cc.ts - 1)
       this.#table.set(rk, entry)

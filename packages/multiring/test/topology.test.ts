@@ -225,7 +225,8 @@ const ccOf = (ring: RingId, ts: number, lan: number, members: number[]): CcMessa
   members: members.map((n) => nodeId(n)),
   preds: [],
   gateways: [nodeId(50)],
-  gatewayNonces: [0x50],
+  // The nonce 50's starts carry here (form() copies ours; the harness draws n / 2).
+  gatewayNonces: [0x8000_0000],
   memberPreds: members.map(() => NO_PRED),
 })
 
