@@ -405,11 +405,7 @@ class MultiringImpl implements Multiring {
       if (ls.phase === 'forming' && head.key.ts > ls.formClock)
         return `${at}: LAN ${ls.lan} forming since clock ${ls.formClock}`
     if (head.reg !== undefined && head.reg.guarantee === 'safe' && !this.#safeOk(head)) {
-      const k = ringKey(head.key.ring)
-      const covered = new Set<number>()
-      for (const e of this.#table.values())
-        if (!e.closed && (e.row.get(k) ?? -1) >= head.key.ts)
-          for (const n of e.members) covered.add(n)
+      const covered = this.#covered(head)
       return `${at}: safe, not held by ${this.#topoMembers.filter((n) => !covered.has(n)).join(',')}`
     }
     if (head.cc !== undefined) {
@@ -1256,6 +1252,15 @@ class MultiringImpl implements Multiring {
    * taken per member so a ring that has ended, or whose members moved on, does not block).
    */
   #safeOk(h: Held): boolean {
+    const covered = this.#covered(h)
+    // Members no row covers (crashed, stopped, partitioned away): the message waits, or goes in
+    // the transitional configuration of the topology change that removes them (#enterTransitional).
+    for (const n of this.#topoMembers) if (!covered.has(n)) return false
+    return true
+  }
+
+  /** The processors some guarantee row shows to hold `h`. */
+  #covered(h: Held): Set<number> {
     const k = ringKey(h.key.ring)
     const covered = new Set<number>()
     for (const e of this.#table.values()) {
@@ -1269,10 +1274,7 @@ class MultiringImpl implements Multiring {
         if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
       }
     }
-    // Members no row covers (crashed, stopped, partitioned away): the message waits, or goes in
-    // the transitional configuration of the topology change that removes them (#enterTransitional).
-    for (const n of this.#topoMembers) if (!covered.has(n)) return false
-    return true
+    return covered
   }
 
   /** The delivery loop (TOCS Fig. 5, reference §5.3–5.4). */
