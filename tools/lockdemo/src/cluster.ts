@@ -307,9 +307,31 @@ logging {
       } catch {
         // A node is busy or restarting.
       }
-      if (Date.now() > end) throw new Error(`no ring of ${members.join(',')} within ${ms} ms`)
+      if (Date.now() > end)
+        throw new Error(
+          `no ring of ${members.join(',')} within ${ms} ms:\n${await this.#ringReport(members)}`,
+        )
       await sleep(100)
     }
+  }
+
+  /** One line per node: what it reports (for a ring that did not form). */
+  async #ringReport(members: readonly number[]): Promise<string> {
+    const lines: string[] = []
+    for (const id of members) {
+      try {
+        const s = await this.#result(id, 'status')
+        const mr = s.multiring as { topology?: { ring: string }[] } | undefined
+        const topo =
+          mr?.topology === undefined ? '' : ` topology ${mr.topology.map((r) => r.ring).join(' ')}`
+        lines.push(
+          `  node ${id}: ${String(s.state)} ring ${String(s.ringId)} members ${JSON.stringify(s.members)}${topo}`,
+        )
+      } catch (e) {
+        lines.push(`  node ${id}: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
+    return lines.join('\n')
   }
 
   /** kill -9 of node `id`'s daemon: a crash. */
