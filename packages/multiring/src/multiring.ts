@@ -148,6 +148,13 @@ interface LanState {
    */
   since: Map<number, MessageKey>
   /**
+   * Per member of the established ring, the CC key from which on it holds what went round this
+   * LAN's ring: like `since`, but restarted also for a member whose start names another previous
+   * ring than ours (it left and came back before we saw it go, so it may lack what went round
+   * meanwhile). Our guarantee rows do not count it for messages below that key.
+   */
+  holds: Map<number, MessageKey>
+  /**
    * What members new to us put on the ring at or above their `since` key, held until that key
    * (our ring's CC) is delivered: older messages of the same source rings may still be on their
    * way by the old paths (reference §4 rule 7, "buffered if above").
@@ -296,6 +303,7 @@ class MultiringImpl implements Multiring {
         epoch: 0,
         srpMembers: [],
         since: new Map(),
+        holds: new Map(),
         held: [],
         nonces: new Map(),
         phase: 'none',
@@ -751,16 +759,20 @@ class MultiringImpl implements Multiring {
       ),
     }
     const ccKey: MessageKey = { ts, ring, rank: Rank.Cc }
-    // A member is with us without a break only if it comes from our previous ring here: one
-    // whose start names another ring (it left and came back before we saw it go) joins anew.
-    const mine = ls.starts.get(this.#me)?.pred?.ring
     const since = new Map<number, MessageKey>()
+    for (const n of ls.srpMembers) if (n !== this.#me) since.set(n, ls.since.get(n) ?? ccKey)
+    ls.since = since
+    // A member holds what went round here without a break only if it comes from our previous
+    // ring: one whose start names another ring (it left and came back before we saw it go) may
+    // lack what went round meanwhile.
+    const mine = ls.starts.get(this.#me)?.pred?.ring
+    const holds = new Map<number, MessageKey>()
     for (const st of starts) {
       if (st.sender === this.#me) continue
       const same = mine !== undefined && st.pred !== undefined && ringIdEquals(st.pred.ring, mine)
-      since.set(st.sender, (same ? ls.since.get(st.sender) : undefined) ?? ccKey)
+      holds.set(st.sender, (same ? ls.holds.get(st.sender) : undefined) ?? ccKey)
     }
-    ls.since = since
+    ls.holds = holds
     this.#ccNonces.set(ringKey(ring), new Map(starts.map((st) => [st.sender, st.nonce])))
     this.#trimTopologyMsgs()
     ls.phase = 'established'
@@ -1268,7 +1280,7 @@ class MultiringImpl implements Multiring {
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
       // On a ring of ours, a mate that joined us after the message may lack it (it was not
       // there when the message went round).
-      const since = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)?.since
+      const since = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)?.holds
       for (const n of e.members) {
         const j = since?.get(n)
         if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
