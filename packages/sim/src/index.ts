@@ -27,6 +27,7 @@ export {
   type ScheduledEvent,
 } from './event-queue.ts'
 export {
+  formatDebugStates,
   loadMultiringRegressions,
   MULTIRING_REGRESSIONS_PATH,
   type MultiringRegression,

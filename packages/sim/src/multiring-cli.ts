@@ -37,6 +37,8 @@ Options:
   --gateways N       gateways per joined pair, 1 or 2 (default: drawn)
   --profile NAME     ${Object.keys(PROFILE_PRESETS).join(', ')} (default swarm)
   --trace FILE       with --seed: write the multiring EVS trace as JSON Lines
+  --debug            with --seed: print every live node's multiring state at the end (its
+                     topology, clock, what it last delivered, why delivery stops, ring table)
   --record           append failing seeds to packages/sim/multiring-regressions.json
   --verbose          one line per run
   -h, --help         show this help
@@ -81,6 +83,48 @@ export function regressionOptions(r: MultiringRegression): MultiringRunOptions {
 
 class UsageError extends Error {}
 
+const keyText = (k: unknown): string => {
+  const x = k as { ts?: number; ring?: { rep: number; seq: bigint | string }; rank?: number }
+  return x?.ring === undefined ? '-' : `${x.ts}@${x.ring.rep}.${x.ring.seq}/${x.rank}`
+}
+
+/**
+ * Every node's multiring state (`debugState()`) as text: one header line per node (topology,
+ * clock, last delivered key, why delivery stops) and one line per ring of its table.
+ */
+export function formatDebugStates(states: Readonly<Record<number, unknown>>): string {
+  const lines: string[] = []
+  for (const [id, raw] of Object.entries(states)) {
+    const s = raw as {
+      topo?: string[]
+      clock?: number
+      lastDelivered?: unknown
+      blocked?: string
+      pending?: number
+      table?: {
+        k: string
+        lan: number
+        members: number[]
+        list: number
+        head?: unknown
+        maxTs: number
+        ended: boolean
+        endTs: number
+        closed: boolean
+      }[]
+    }
+    lines.push(
+      `node ${id}: topology [${(s.topo ?? []).join(' ')}] clock ${s.clock} last ${keyText(s.lastDelivered)} pending ${s.pending ?? 0}`,
+      `  blocked: ${s.blocked ?? '?'}`,
+    )
+    for (const e of s.table ?? [])
+      lines.push(
+        `  ring ${e.k} lan ${e.lan} [${e.members.join(',')}] held ${e.list}${e.list > 0 ? ` from ${keyText(e.head)}` : ''} max ${e.maxTs}${e.ended ? ` ended at ${e.endTs}` : ''}${e.closed ? ' closed' : ''}`,
+      )
+  }
+  return `${lines.join('\n')}\n`
+}
+
 const int = (v: string | undefined, name: string, min: number, max: number): number | undefined => {
   if (v === undefined) return undefined
   const n = Number(v)
@@ -118,6 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         gateways: { type: 'string' },
         profile: { type: 'string' },
         trace: { type: 'string' },
+        debug: { type: 'boolean' },
         record: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -159,7 +204,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     let status = 0
     if (values.seed !== undefined) {
-      const o = { ...base, seed: parseSeed(values.seed), keepTrace: values.trace !== undefined }
+      const o = {
+        ...base,
+        seed: parseSeed(values.seed),
+        keepTrace: values.trace !== undefined,
+        ...(values.debug === true ? { debug: true } : {}),
+      }
       const r = await runMultiringSeed(o)
       if (values.trace !== undefined)
         writeFileSync(
@@ -167,9 +217,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           `${(r.trace ?? []).map(formatMultiringTraceEvent).join('\n')}\n`,
         )
       process.stdout.write(report(r, values.verbose === true))
+      if (r.debug !== undefined) process.stdout.write(formatDebugStates(r.debug))
       note(o, r)
       status = r.ok ? 0 : 1
     } else if (values.seeds !== undefined) {
+      if (values.debug === true) throw new UsageError('--debug goes with --seed')
       const n = int(values.seeds, '--seeds', 1, 10_000_000) as number
       const first = values['first-seed'] === undefined ? 0 : parseSeed(values['first-seed'])
       let ok = 0
