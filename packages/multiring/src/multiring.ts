@@ -122,6 +122,8 @@ interface RingEntry {
   readonly row: Map<string, number>
   /** The incarnation nonce of each gateway member, from the CC (empty if it came in a TC). */
   readonly gwNonces: ReadonlyMap<number, number>
+  /** For a ring a TC brought: the CC that brought it (it blocks from there until it moves). */
+  floor?: MessageKey
 }
 
 interface OwnMessage {
@@ -396,7 +398,7 @@ class MultiringImpl implements Multiring {
       let ph = false
       if (head !== undefined) k = head.key
       else if (this.#blocking(e)) {
-        k = { ts: e.maxTs, ring: PLACEHOLDER_RING, rank: Rank.Cc }
+        k = this.#placeholder(e)
         ph = true
       } else continue
       if (bestKey === undefined || compareKey(k, bestKey) < 0) {
@@ -1254,6 +1256,12 @@ class MultiringImpl implements Multiring {
 
   // ---------------------------------------------------------------- delivery
 
+  /** Where an empty ring that still blocks holds delivery. */
+  #placeholder(e: RingEntry): MessageKey {
+    if (e.floor !== undefined && e.maxTs <= e.floor.ts) return e.floor
+    return { ts: e.maxTs, ring: PLACEHOLDER_RING, rank: Rank.Cc }
+  }
+
   #blocking(e: RingEntry): boolean {
     return !e.closed && !(e.ended && e.maxTs >= e.endTs)
   }
@@ -1305,7 +1313,7 @@ class MultiringImpl implements Multiring {
           const head = e.list[0]
           if (head !== undefined) k = head.key
           else if (this.#blocking(e)) {
-            k = { ts: e.maxTs, ring: PLACEHOLDER_RING, rank: Rank.Cc }
+            k = this.#placeholder(e)
             ph = true
           } else continue
           if (bestKey === undefined || compareKey(k, bestKey) < 0) {
@@ -1676,6 +1684,7 @@ class MultiringImpl implements Multiring {
         closed: false,
         row: new Map(),
         gwNonces: new Map(),
+        floor: key,
       }
       for (const o of sorted.keys()) entry.row.set(o, cc.ts - 1)
       this.#table.set(rk, entry)
