@@ -389,25 +389,9 @@ class MultiringImpl implements Multiring {
 
   /** Why delivery stops where it does (no side effects; for debugState). */
   #whyBlocked(): string {
-    let best: RingEntry | undefined
-    let bestKey: MessageKey | undefined
-    let placeholder = false
-    for (const e of this.#table.values()) {
-      const head = e.list[0]
-      let k: MessageKey
-      let ph = false
-      if (head !== undefined) k = head.key
-      else if (this.#blocking(e)) {
-        k = this.#placeholder(e)
-        ph = true
-      } else continue
-      if (bestKey === undefined || compareKey(k, bestKey) < 0) {
-        best = e
-        bestKey = k
-        placeholder = ph
-      }
-    }
-    if (best === undefined || bestKey === undefined) return 'nothing held'
+    const lowest = this.#lowest()
+    if (lowest === undefined) return 'nothing held'
+    const { e: best, placeholder } = lowest
     if (placeholder) return `empty list of ${best.k} (maxTs ${best.maxTs}, ended ${best.ended})`
     const head = best.list[0] as Held
     const at = `${head.key.ts}@${best.k}`
@@ -1297,6 +1281,25 @@ class MultiringImpl implements Multiring {
     return covered
   }
 
+  /**
+   * The lowest key any ring holds or may still send: a held message, or the placeholder of an
+   * empty ring that still blocks.
+   */
+  #lowest(): { e: RingEntry; key: MessageKey; placeholder: boolean } | undefined {
+    let best: { e: RingEntry; key: MessageKey; placeholder: boolean } | undefined
+    for (const e of this.#table.values()) {
+      const head = e.list[0]
+      const c =
+        head !== undefined
+          ? { e, key: head.key, placeholder: false }
+          : this.#blocking(e)
+            ? { e, key: this.#placeholder(e), placeholder: true }
+            : undefined
+      if (c !== undefined && (best === undefined || compareKey(c.key, best.key) < 0)) best = c
+    }
+    return best
+  }
+
   /** The delivery loop (TOCS Fig. 5, reference §5.3–5.4). */
   #runDelivery(): void {
     if (this.#delivering) return
@@ -1304,25 +1307,9 @@ class MultiringImpl implements Multiring {
     try {
       for (;;) {
         if (this.#stopped) return
-        let best: RingEntry | undefined
-        let bestKey: MessageKey | undefined
-        let placeholder = false
-        for (const e of this.#table.values()) {
-          let k: MessageKey
-          let ph = false
-          const head = e.list[0]
-          if (head !== undefined) k = head.key
-          else if (this.#blocking(e)) {
-            k = this.#placeholder(e)
-            ph = true
-          } else continue
-          if (bestKey === undefined || compareKey(k, bestKey) < 0) {
-            best = e
-            bestKey = k
-            placeholder = ph
-          }
-        }
-        if (best === undefined || bestKey === undefined || placeholder) return
+        const lowest = this.#lowest()
+        if (lowest === undefined || lowest.placeholder) return
+        const best = lowest.e
         const head = best.list[0] as Held
         // A ring being formed on one of our LANs gets a CC above every start's clock: nothing
         // above our own start's clock is delivered before it (else the CC would come too late
@@ -1464,13 +1451,12 @@ class MultiringImpl implements Multiring {
     const far = this.#remoteGwRings.get(k)
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
-      !this.#lans.some(
-        (l) =>
-          l.srpMembers.includes(g as NodeId) &&
-          (seen.get(g) === undefined ||
-            this.#currentNonce(l, g) === undefined ||
-            this.#currentNonce(l, g) === seen.get(g)),
-      ) &&
+      !this.#lans.some((l) => {
+        if (!l.srpMembers.includes(g as NodeId)) return false
+        const was = seen.get(g)
+        const now = this.#currentNonce(l, g)
+        return was === undefined || now === undefined || now === was
+      }) &&
       ![...(far?.get(g) ?? [])].some((rk) => {
         const o = this.#table.get(rk)
         return o !== undefined && !o.closed && !o.ended

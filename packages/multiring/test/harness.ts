@@ -11,11 +11,13 @@ import {
   type Timer,
 } from '@totem-ts/common'
 import {
+  type CcMessage,
   createMultiring,
   decodeMrMessage,
   encodeMrMessage,
   type MrMessage,
   type Multiring,
+  NO_PRED,
   resolveMultiringOptions,
 } from '../src/index.ts'
 
@@ -138,6 +140,28 @@ export function install(ring: FakeRing, srpRing: RingId, members: readonly numbe
     joined: [],
   })
 }
+
+/** The incarnation nonce every harness processor draws (`random.int(n)` = n / 2). */
+export const HARNESS_NONCE = 0x8000_0000
+
+/** The CC of a remote ring `ring` (LAN `lan`, `members`) with gateway 50, as 50 forwards it. */
+export const remoteCc = (
+  ring: RingId,
+  ts: number,
+  lan: number,
+  members: readonly number[],
+): CcMessage => ({
+  kind: 'cc',
+  ts,
+  ring,
+  sender: 50,
+  lan,
+  members: members.map((n) => nodeId(n)).sort((a, b) => a - b),
+  preds: [],
+  gateways: [nodeId(50)],
+  gatewayNonces: [HARNESS_NONCE],
+  memberPreds: members.map(() => NO_PRED),
+})
 
 /** The last message the processor handed to `ring` (decoded). */
 export function lastSent(ring: FakeRing): MrMessage {

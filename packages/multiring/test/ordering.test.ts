@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest'
 import {
   type CcMessage,
   decodeMrMessage,
-  NO_PRED,
   type RegularMessage,
   type StartMessage,
   type TcMessage,
 } from '../src/index.ts'
-import { deliver, install, lastSent, processor, sentKinds } from './harness.ts'
+import { deliver, install, lastSent, processor, remoteCc, sentKinds } from './harness.ts'
 
 const SRP0: RingId = { rep: 50, seq: 4n }
 const A: RingId = { rep: 1, seq: 10n }
@@ -29,19 +28,6 @@ function established() {
   const r0 = p.mr.topology[0]!.ring
   return { ...p, ring, r0 }
 }
-
-const cc = (ring: RingId, ts: number, lan: number, member: number): CcMessage => ({
-  kind: 'cc',
-  ts,
-  ring,
-  sender: 50,
-  lan,
-  members: [nodeId(member), nodeId(50)].sort((a, b) => a - b),
-  preds: [],
-  gateways: [nodeId(50)],
-  gatewayNonces: [0x50],
-  memberPreds: [NO_PRED, NO_PRED],
-})
 
 /** The topology change gateway 50 sends after a remote ring's CC: what it reaches. */
 const tc = (c: CcMessage, rings: readonly RingId[]): TcMessage => ({
@@ -79,7 +65,7 @@ function withRemoteRings() {
     [B, 3],
     [C, 4],
   ] as const) {
-    const c = cc(ring, ts, known.length, ring.rep)
+    const c = remoteCc(ring, ts, known.length, [ring.rep, 50])
     known.push(ring)
     deliver(p.ring, 50, c, SRP0)
     deliver(p.ring, 50, tc(c, known), SRP0)

@@ -6,11 +6,9 @@
 import { nodeId, type RingId } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
 import {
-  type CcMessage,
   decodeMrMessage,
   type GvMessage,
   type MrMessage,
-  NO_PRED,
   type NtMessage,
   type RegularMessage,
   ringKey,
@@ -18,7 +16,7 @@ import {
   type TcMessage,
   type ViewRing,
 } from '../src/index.ts'
-import { deliver, type FakeRing, install, lastSent, processor } from './harness.ts'
+import { deliver, type FakeRing, install, lastSent, processor, remoteCc } from './harness.ts'
 
 const SRP0: RingId = { rep: 50, seq: 4n }
 const SRP1: RingId = { rep: 50, seq: 5n }
@@ -216,24 +214,10 @@ function established() {
   return { ...p, ring, r0 }
 }
 
-const ccOf = (ring: RingId, ts: number, lan: number, members: number[]): CcMessage => ({
-  kind: 'cc',
-  ts,
-  ring,
-  sender: 50,
-  lan,
-  members: members.map((n) => nodeId(n)),
-  preds: [],
-  gateways: [nodeId(50)],
-  // The nonce 50's starts carry here (form() copies ours; the harness draws n / 2).
-  gatewayNonces: [0x8000_0000],
-  memberPreds: members.map(() => NO_PRED),
-})
-
 describe('remote CCs wait for their TC', () => {
   it('installs the TC topology, then delivers the held messages of rings it brings', () => {
     const p = established()
-    deliver(p.ring, 50, ccOf(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
     deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe') // R0 cannot send below 1000
     deliver(p.ring, 50, reg(B, 5), SRP0) // B is not known yet: pending
     deliver(p.ring, 50, { ...gv(1, 10), stamped: true, ring: A }, SRP0, 'safe')
@@ -260,7 +244,7 @@ describe('remote CCs wait for their TC', () => {
 describe('rule 7: new paths bring nothing older than themselves', () => {
   it('drops a message below the new ring CC from a new member, takes it from an old one', () => {
     const p = established()
-    deliver(p.ring, 50, ccOf(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
     deliver(p.ring, 50, gv(50, 3), SRP0, 'safe')
     const tc: TcMessage = {
       kind: 'tc',
