@@ -146,16 +146,11 @@ interface LanState {
   /**
    * Per member of the established ring, the CC key of the ring from which on it has been on this
    * LAN's ring with this processor without a break: what it puts on the ring below that key came
-   * by a path that was not ours then (reference §4 rule 7).
+   * by a path that was not ours then (reference §4 rule 7), and our guarantee rows do not count
+   * it for messages below that key. A member whose start names another previous ring than ours
+   * (it left and came back before we saw it go, or restarted) joins anew.
    */
   since: Map<number, MessageKey>
-  /**
-   * Per member of the established ring, the CC key from which on it holds what went round this
-   * LAN's ring: like `since`, but restarted also for a member whose start names another previous
-   * ring than ours (it left and came back before we saw it go, so it may lack what went round
-   * meanwhile). Our guarantee rows do not count it for messages below that key.
-   */
-  holds: Map<number, MessageKey>
   /**
    * What members new to us put on the ring at or above their `since` key, held until that key
    * (our ring's CC) is delivered: older messages of the same source rings may still be on their
@@ -305,7 +300,6 @@ class MultiringImpl implements Multiring {
         epoch: 0,
         srpMembers: [],
         since: new Map(),
-        holds: new Map(),
         held: [],
         nonces: new Map(),
         phase: 'none',
@@ -745,20 +739,16 @@ class MultiringImpl implements Multiring {
       ),
     }
     const ccKey: MessageKey = { ts, ring, rank: Rank.Cc }
-    const since = new Map<number, MessageKey>()
-    for (const n of ls.srpMembers) if (n !== this.#me) since.set(n, ls.since.get(n) ?? ccKey)
-    ls.since = since
-    // A member holds what went round here without a break only if it comes from our previous
-    // ring: one whose start names another ring (it left and came back before we saw it go) may
-    // lack what went round meanwhile.
+    // A member is with us without a break only if it comes from our previous ring here: one
+    // whose start names another ring (it left and came back before we saw it go) joins anew.
     const mine = ls.starts.get(this.#me)?.pred?.ring
-    const holds = new Map<number, MessageKey>()
+    const since = new Map<number, MessageKey>()
     for (const st of starts) {
       if (st.sender === this.#me) continue
       const same = mine !== undefined && st.pred !== undefined && ringIdEquals(st.pred.ring, mine)
-      holds.set(st.sender, (same ? ls.holds.get(st.sender) : undefined) ?? ccKey)
+      since.set(st.sender, (same ? ls.since.get(st.sender) : undefined) ?? ccKey)
     }
-    ls.holds = holds
+    ls.since = since
     this.#ccNonces.set(ringKey(ring), new Map(starts.map((st) => [st.sender, st.nonce])))
     this.#trimTopologyMsgs()
     ls.phase = 'established'
@@ -1007,28 +997,57 @@ class MultiringImpl implements Multiring {
   #reached(): Set<string> {
     const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
     const reached = new Set<string>()
+    // A ring of ours whose CC is not delivered yet links us only through mates that have been
+    // with us since before that CC: what one that joins us there sends below the CC is dropped
+    // (rule 7), so the rings only it links us to can no longer send us anything lower. Reached
+    // through another ring's member, the ring links as any other.
+    const partial = new Set<string>()
     const stack: RingEntry[] = []
     // Start from this processor's current rings only: an ended ring (its successor's CC is in)
     // still lists members that left with the change, such as a crashed gateway, and must not
     // keep the rings on the far side of that gateway reachable.
     for (const e of live)
-      if (e.members.includes(this.#me) && !reached.has(e.k)) {
-        reached.add(e.k)
+      if (e.members.includes(this.#me)) {
+        ;(this.#joinedBelow(e) === undefined ? reached : partial).add(e.k)
         stack.push(e)
       }
     while (stack.length > 0) {
       const e = stack.pop() as RingEntry
+      const ok = reached.has(e.k) ? undefined : this.#joinedBelow(e)
       for (const o of live) {
-        if (reached.has(o.k)) continue
+        if (reached.has(o.k) || (ok !== undefined && partial.has(o.k))) continue
         if (
-          e.members.some((n) => o.members.includes(n) && !this.#gone(e, n) && !this.#gone(o, n))
+          e.members.some(
+            (n) =>
+              o.members.includes(n) &&
+              !this.#gone(e, n) &&
+              !this.#gone(o, n) &&
+              (ok === undefined || ok(n)),
+          )
         ) {
+          partial.delete(o.k)
           reached.add(o.k)
           stack.push(o)
         }
       }
     }
+    for (const k of partial) reached.add(k)
     return reached
+  }
+
+  /**
+   * For a ring of ours whose CC is not delivered yet: which mates have been with us since before
+   * that CC (undefined for any other ring).
+   */
+  #joinedBelow(e: RingEntry): ((n: number) => boolean) | undefined {
+    const head = e.list[0]
+    if (head?.cc === undefined || !e.members.includes(this.#me)) return undefined
+    const ls = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)
+    if (ls === undefined) return undefined
+    return (n) => {
+      const since = ls.since.get(n)
+      return since !== undefined && compareKey(since, head.key) < 0
+    }
   }
 
   // ---------------------------------------------------------------- forwarding
@@ -1272,7 +1291,7 @@ class MultiringImpl implements Multiring {
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
       // On a ring of ours, a mate that joined us after the message may lack it (it was not
       // there when the message went round).
-      const since = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)?.holds
+      const since = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)?.since
       for (const n of e.members) {
         const j = since?.get(n)
         if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
@@ -1655,7 +1674,21 @@ class MultiringImpl implements Multiring {
     // after it, so those are expected from one lower.
     const added: RingEntry[] = []
     for (const [rk, r] of sorted) {
-      if (this.#table.has(rk)) continue
+      const known = this.#table.get(rk)
+      if (known !== undefined) {
+        // A ring that was cut off from us (its only path went through a mate that left and came
+        // back) and that this topology brings back: ordered again from the CC on, like a ring
+        // we did not know (what it sent meanwhile came by a path that was not ours).
+        if (known.closed && !known.ended) {
+          known.closed = false
+          const from = compareRingId(r.ring, cc.ring) > 0 ? cc.ts - 1 : cc.ts
+          if (known.maxTs < from) known.maxTs = from
+          known.floor = key
+          this.#stats.ringsReopened++
+          added.push(known)
+        }
+        continue
+      }
       this.#ended.delete(rk)
       const after = compareRingId(r.ring, cc.ring) > 0
       const entry: RingEntry = {
@@ -1727,9 +1760,10 @@ class MultiringImpl implements Multiring {
 
   /**
    * The members of the topology a CC installs that come with us from `old` (its transitional
-   * configuration): those of both, less members that were on a ring of the CC's LAN in our
-   * topology but whose start named another previous ring there, or none (they left, or
-   * restarted, and came back before we saw them go).
+   * configuration): those of both that we still reach in the old topology without a member of
+   * the CC's LAN whose start named another previous ring there, or none (it left, or restarted,
+   * and came back before we saw it go): such a member is not one of them, and the rings only it
+   * linked us to were cut off from us meanwhile (their members went on without us).
    */
   #survivors(
     old: readonly NodeId[],
@@ -1739,12 +1773,35 @@ class MultiringImpl implements Multiring {
   ): NodeId[] {
     const onLan = new Set<number>()
     for (const r of oldRings.values()) if (r.lan === cc.lan) for (const n of r.members) onLan.add(n)
-    return intersect(old, members).filter((n) => {
-      const i = cc.members.indexOf(n)
+    const came = (n: number): boolean => {
+      const i = cc.members.indexOf(n as NodeId)
       if (i < 0 || n === this.#me || !onLan.has(n)) return true
       const p = cc.memberPreds[i] as number
       return p !== NO_PRED && oldRings.has(ringKey((cc.preds[p] as RingTs).ring))
-    })
+    }
+    const links = (r: ViewRing, n: number): boolean => r.lan !== cc.lan || came(n)
+    const rings = [...oldRings.values()]
+    const reached = new Set<ViewRing>()
+    const stack: ViewRing[] = []
+    for (const r of rings)
+      if (r.members.includes(this.#me)) {
+        reached.add(r)
+        stack.push(r)
+      }
+    while (stack.length > 0) {
+      const r = stack.pop() as ViewRing
+      for (const o of rings)
+        if (
+          !reached.has(o) &&
+          r.members.some((n) => links(r, n) && o.members.includes(n) && links(o, n))
+        ) {
+          reached.add(o)
+          stack.push(o)
+        }
+    }
+    const kept = new Set<number>()
+    for (const r of reached) for (const n of r.members) if (links(r, n)) kept.add(n)
+    return intersect(old, members).filter((n) => kept.has(n) && came(n))
   }
 }
 

@@ -24,6 +24,8 @@ export interface MultiringStats {
   tcTx: number
   /** CCs given up: their ring became unreachable before its topology change arrived. */
   ccsAbandoned: number
+  /** Rings cut off from this processor that a later topology brought back (ordered again from its CC). */
+  ringsReopened: number
   /** Transitional configurations entered early for safe messages no longer provably held. */
   transitionalEarly: number
   /** Own messages sent again because their ring left the topology before they were stamped. */
@@ -51,6 +53,7 @@ export function createMultiringStats(): MultiringStats {
     ntTx: 0,
     tcTx: 0,
     ccsAbandoned: 0,
+    ringsReopened: 0,
     transitionalEarly: 0,
     resent: 0,
     duplicateDeliveries: 0,

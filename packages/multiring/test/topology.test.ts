@@ -267,3 +267,40 @@ describe('rule 7: new paths bring nothing older than themselves', () => {
     expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
   })
 })
+
+describe('a gateway that left and came back before we saw it go', () => {
+  it('cuts off the rings only it linked us to, brings them back at the new CC, and is no survivor', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+    deliver(ring, 50, reg(A, 3), SRP0)
+    deliver(ring, 50, gv(50, 4), SRP0, 'safe')
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A3'])
+    // 50 left our ring, formed one of its own (X) and went on there with A while we did not see
+    // it go; now it is back. Its start names X, ours R0.
+    const X: RingId = { rep: 50, seq: 99n }
+    const start = form(ring, SRP1, 100, [50, 100], {
+      50: { gateway: true, pred: { ring: X, ts: 30 }, clock: 40 },
+    })
+    expect(start.pred?.ring).toEqual(r0)
+    // What it forwards from A below our new ring's CC came by a path that was not ours.
+    deliver(ring, 50, reg(A, 20), SRP1)
+    expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
+    // A no longer blocks: only 50's NT is awaited (before, A's placeholder at 4 held delivery).
+    // biome-ignore lint/suspicious/noExplicitAny: internal debug state
+    expect((p.mr as any).debugState().blocked).toMatch(/own CC, NT missing from 50$/)
+    // 50's NT for the new ring brings A back: ordered again from the CC (ts 41) on.
+    const r0b = start.forRing
+    deliver(ring, 50, nt(50, 41, r0b, [view(A, 1, [1, 50])]), SRP1)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0b)].sort())
+    expect(p.mr.stats().ringsReopened).toBe(1)
+    // Neither 50 nor 1 (reached only through 50) came with us from the old topology.
+    const trans = p.rec.confs.filter((c) => c.kind === 'transitional').at(-1)!
+    expect([...trans.members]).toEqual([100])
+    deliver(ring, 50, reg(A, 45), SRP1)
+    deliver(ring, 50, gv(50, 50), SRP1) // the new ring moves past 45
+    expect(p.rec.delivered.map((d) => d.payload).at(-1)).toBe('A45')
+  })
+})
