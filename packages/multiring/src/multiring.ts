@@ -244,7 +244,7 @@ class MultiringImpl implements Multiring {
   #delivering = false
   /** NTs received, per CC ring, per sender; the own NT sent per CC ring (its rings). */
   readonly #nts = new Map<string, Map<number, NtMessage>>()
-  readonly #ownNt = new Map<string, { rings: readonly ViewRing[]; ended: readonly RingId[] }>()
+  readonly #ownNt = new Map<string, NtMessage>()
   /**
    * Per CC ring, the gateways whose NT is not waited for: they left the LAN's ring, or came back
    * as a new incarnation, before it arrived. Decided at that srp event, so every member that
@@ -378,6 +378,10 @@ class MultiringImpl implements Multiring {
       })),
       stats: this.stats(),
       blocked: this.#whyBlocked(),
+      nts: [...this.#nts].map(([k, v]) => [k, [...v.keys()]]),
+      ntGone: [...this.#ntGone].map(([k, v]) => [k, [...v]]),
+      ownNt: [...this.#ownNt.keys()],
+      trans: this.#trans?.key,
     }
   }
 
@@ -757,10 +761,33 @@ class MultiringImpl implements Multiring {
     ls.expect.clear()
     for (const st of starts) ls.expect.set(st.sender, { nonce: st.nonce, next: st.nextSeq })
     this.#stats.ringsEstablished++
+    this.#resendNts(ls, starts, mine)
     this.#acceptCc(cc, ls.lan)
     const pre = ls.pre
     ls.pre = []
     for (const p of pre) this.#onRingMessage(ls, p.m, p.from, p.old)
+  }
+
+  /**
+   * A mate back from another ring may still wait for our NT for the CC of the ring it was last
+   * on with us: we sent it after it had left (on a ring without it), so it never got it, and
+   * without it the CC cannot install at its end the topology it installed at ours. Sent again,
+   * the same NT, on the new ring.
+   */
+  #resendNts(ls: LanState, starts: readonly StartMessage[], mine: RingId | undefined): void {
+    if (!this.isGateway) return
+    const again = new Set<string>()
+    for (const st of starts) {
+      if (st.sender === this.#me || st.pred === undefined) continue
+      if (mine !== undefined && ringIdEquals(st.pred.ring, mine)) continue
+      const pk = ringKey(st.pred.ring)
+      if (again.has(pk)) continue
+      const own = this.#ownNt.get(pk)
+      if (own === undefined || own.ccRing.seq % LAN_SLOTS !== BigInt(ls.lan)) continue
+      again.add(pk)
+      ls.fwd.push({ bytes: encodeMrMessage(own), g: 'agreed' })
+      this.#stats.ntTx++
+    }
   }
 
   #stamp(ls: LanState, m: RegularMessage | GvMessage): void {
@@ -1398,20 +1425,18 @@ class MultiringImpl implements Multiring {
           return rk !== k && !preds.has(rk)
         })
         const ended = [...this.#superseded].slice(-ENDED_MAX).map(parseRingKey)
-        this.#ownNt.set(k, { rings, ended })
+        const nt: NtMessage = {
+          kind: 'nt',
+          sender: this.#me,
+          ccTs: cc.ts,
+          ccRing: cc.ring,
+          rings,
+          ended,
+        }
+        this.#ownNt.set(k, nt)
         this.#trimTopologyMsgs()
         // Behind what we forwarded on this LAN so far (a CC among it comes before our NT).
-        ls.fwd.push({
-          bytes: encodeMrMessage({
-            kind: 'nt',
-            sender: this.#me,
-            ccTs: cc.ts,
-            ccRing: cc.ring,
-            rings,
-            ended,
-          }),
-          g: 'agreed',
-        })
+        ls.fwd.push({ bytes: encodeMrMessage(nt), g: 'agreed' })
         this.#stats.ntTx++
         this.#pump(ls)
       }
@@ -1420,13 +1445,13 @@ class MultiringImpl implements Multiring {
       all.set(k, { ring: cc.ring, lan: cc.lan, members: cc.members })
       const gone = new Set<string>()
       for (const g of cc.gateways) {
+        // A gateway that left this LAN's ring (or came back as a new incarnation) without
+        // sending its NT is not waited for; decided at that srp event, so an NT of it that comes
+        // later (sent again on a later ring) does not count.
+        if (g !== this.#me && this.#ntGone.get(k)?.has(g)) continue
         const nt = g === this.#me ? this.#ownNt.get(k) : got?.get(g)
-        if (nt === undefined) {
-          // A gateway that left this LAN's ring (or came back as a new incarnation) without
-          // sending its NT is not waited for.
-          if (!this.#ntGone.get(k)?.has(g)) return 'wait'
-          continue
-        }
+        if (nt === undefined) return 'wait'
+
         for (const e of nt.ended) gone.add(ringKey(e))
         for (const r of nt.rings) {
           const rk = ringKey(r.ring)
@@ -1673,6 +1698,7 @@ class MultiringImpl implements Multiring {
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
     // after it, so those are expected from one lower.
     const added: RingEntry[] = []
+    let reopened = false
     for (const [rk, r] of sorted) {
       const known = this.#table.get(rk)
       if (known !== undefined) {
@@ -1685,6 +1711,7 @@ class MultiringImpl implements Multiring {
           if (known.maxTs < from) known.maxTs = from
           known.floor = key
           this.#stats.ringsReopened++
+          reopened = true
           added.push(known)
         }
         continue
@@ -1713,6 +1740,9 @@ class MultiringImpl implements Multiring {
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
     this.#install(sorted, topoId, key, cc)
+    // A ring brought back that we still cannot reach (the topology was decided by others, and our
+    // only path to it joined us anew) is cut off again.
+    if (reopened) this.#closeUnreachable()
     this.#releaseHeld()
     if (added.length > 0 && this.#pending.length > 0) {
       const pending = this.#pending

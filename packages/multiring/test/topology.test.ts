@@ -304,3 +304,27 @@ describe('a gateway that left and came back before we saw it go', () => {
     expect(p.rec.delivered.map((d) => d.payload).at(-1)).toBe('A45')
   })
 })
+
+describe('an NT a mate never got', () => {
+  it('a gateway sends its NT again to a mate back from the ring the NT was for', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const srp1: RingId = { rep: 3, seq: 8n }
+    form(lan1, srp1, 50, [3, 50])
+    const r0a = form(lan0, SRP0, 50, [50, 100]).forRing
+    deliver(lan1, 3, gv(3, 10), srp1)
+    const ntsFor = (r: RingId) =>
+      sentOf(lan0, 'nt').filter((n) => ringKey(n.ccRing) === ringKey(r)).length
+    expect(ntsFor(r0a)).toBe(1)
+    // 100 drops out unseen by us only after our NT went out on a ring without it; we go on alone
+    // (R0b), then it is back, its start naming R0a.
+    form(lan0, SRP1, 50, [50])
+    expect(ntsFor(r0a)).toBe(1)
+    form(lan0, { rep: 50, seq: 6n }, 50, [50, 100], { 100: { pred: { ring: r0a, ts: 9 } } })
+    expect(ntsFor(r0a)).toBe(2)
+    // A mate that comes from our own previous ring gets nothing again.
+    form(lan0, { rep: 50, seq: 7n }, 50, [50, 100], { 100: { pred: undefined } })
+    expect(ntsFor(r0a)).toBe(2)
+  })
+})
