@@ -405,7 +405,7 @@ class MultiringImpl implements Multiring {
       if (cc.members.includes(this.#me) && this.#lans.some((l) => l.lan === cc.lan)) {
         const got = this.#nts.get(best.k)
         const missing = cc.gateways.filter(
-          (g) => g !== this.#me && got?.get(g) === undefined && !this.#ntGone.get(best.k)?.has(g),
+          (g) => got?.get(g) === undefined && !this.#ntGone.get(best.k)?.has(g),
         )
         return `${at}: own CC, NT missing from ${missing.join(',') || 'none'}`
       }
@@ -1042,7 +1042,7 @@ class MultiringImpl implements Multiring {
       const e = stack.pop() as RingEntry
       const ok = reached.has(e.k) ? undefined : this.#joinedBelow(e)
       for (const o of live) {
-        if (reached.has(o.k) || (ok !== undefined && partial.has(o.k))) continue
+        if (reached.has(o.k)) continue
         if (
           e.members.some(
             (n) =>
@@ -1449,7 +1449,17 @@ class MultiringImpl implements Multiring {
         // sending its NT is not waited for; decided at that srp event, so an NT of it that comes
         // later (sent again on a later ring) does not count.
         if (g !== this.#me && this.#ntGone.get(k)?.has(g)) continue
-        const nt = g === this.#me ? this.#ownNt.get(k) : got?.get(g)
+        // Our own NT counts at once while the CC's ring is still the LAN's ring (srp delivers it
+        // to every member that stays, and those that leave see us go); sent on a later ring,
+        // only once srp delivered it there: taken at once, we installed a topology with it
+        // that the others never could when the LAN's next ring did not form before we failed.
+        const nt =
+          g === this.#me &&
+          ls.phase === 'established' &&
+          ls.est !== undefined &&
+          ringKey(ls.est) === k
+            ? this.#ownNt.get(k)
+            : got?.get(g)
         if (nt === undefined) return 'wait'
 
         for (const e of nt.ended) gone.add(ringKey(e))

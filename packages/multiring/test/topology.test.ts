@@ -38,6 +38,17 @@ const view = (ring: RingId, lan: number, members: number[]): ViewRing => ({
   members: members.map((n) => nodeId(n)),
 })
 
+const echoed = new WeakMap<FakeRing, number>()
+/** srp delivers back to `me` the NTs it sent on `ring` since the last echo (as srp would). */
+function echo(ring: FakeRing, me: number, srp: RingId): void {
+  const from = echoed.get(ring) ?? 0
+  echoed.set(ring, ring.sent.length)
+  for (const s of ring.sent.slice(from)) {
+    const m = decodeMrMessage(s.bytes)
+    if (m.kind === 'nt') deliver(ring, me, m, srp)
+  }
+}
+
 /** srp installs `members` on `ring`; every start is delivered (others copy ours, with `over`). */
 function form(
   ring: FakeRing,
@@ -326,5 +337,37 @@ describe('an NT a mate never got', () => {
     // A mate that comes from our own previous ring gets nothing again.
     form(lan0, { rep: 50, seq: 7n }, 50, [50, 100], { 100: { pred: undefined } })
     expect(ntsFor(r0a)).toBe(2)
+  })
+})
+
+describe("a gateway's own NT", () => {
+  it('counts at once on the CC ring, and only once srp delivered it when sent on a later ring', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const srp1: RingId = { rep: 3, seq: 8n }
+    const r1 = form(lan1, srp1, 50, [3, 50]).forRing
+    expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
+    // R0 {50, 100} on LAN 0 is established, then LAN 0's srp ring changes before R1 moves past
+    // R0's CC: our NT for R0 goes out only on the next ring (if it forms before we fail).
+    const r0 = form(lan0, SRP0, 50, [50, 100]).forRing
+    install(lan0, SRP1, [50, 100, 101])
+    deliver(lan1, 3, gv(3, 10), srp1)
+    expect(sentOf(lan0, 'nt')).toEqual([]) // queued for the next ring
+    expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
+    // The new ring forms (every start in), the NT goes out: R0's CC installs once it is back.
+    const own = sentOf(lan0, 'start').at(-1)!
+    for (const n of [100, 101]) deliver(lan0, n, { ...own, sender: nodeId(n), gateway: false }, SRP1)
+    deliver(lan0, 50, own, SRP1)
+    expect(ringKey(sentOf(lan0, 'nt').at(-1)!.ccRing)).toBe(ringKey(r0))
+    expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
+    expect(regulars(g)).toEqual([[3, 50]])
+    echo(lan0, 50, SRP1)
+    // R0's topology, then the new ring's (our NT for it counts at once: it is the LAN's ring).
+    expect(regulars(g)).toEqual([
+      [3, 50],
+      [3, 50, 100],
+      [3, 50, 100, 101],
+    ])
   })
 })
