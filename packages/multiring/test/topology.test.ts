@@ -357,7 +357,8 @@ describe("a gateway's own NT", () => {
     expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
     // The new ring forms (every start in), the NT goes out: R0's CC installs once it is back.
     const own = sentOf(lan0, 'start').at(-1)!
-    for (const n of [100, 101]) deliver(lan0, n, { ...own, sender: nodeId(n), gateway: false }, SRP1)
+    for (const n of [100, 101])
+      deliver(lan0, n, { ...own, sender: nodeId(n), gateway: false }, SRP1)
     deliver(lan0, 50, own, SRP1)
     expect(ringKey(sentOf(lan0, 'nt').at(-1)!.ccRing)).toBe(ringKey(r0))
     expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
