@@ -259,6 +259,11 @@ class MultiringImpl implements Multiring {
   readonly #remoteGwRings = new Map<string, Map<number, Set<string>>>()
   /** Nodes that have been on a LAN ring of ours (srp membership). */
   readonly #lanPeers = new Set<number>()
+  /**
+   * Rings of ours whose CC we gave up (bounded): their members came with us through them, as
+   * through a ring of the topology.
+   */
+  readonly #passed = new Set<string>()
   /** Per ring established here, its members' incarnation nonces. */
   readonly #ccNonces = new Map<string, Map<number, number>>()
   /** TCs received, per CC ring; CC rings whose TC this processor sent or forwarded. */
@@ -1385,6 +1390,7 @@ class MultiringImpl implements Multiring {
             best.list.shift()
             // A ring of ours stays open: its messages still come, and its successor's CC ends it.
             if (!head.cc.members.includes(this.#me)) best.closed = true
+            else this.#remember(best.k, this.#passed)
             this.#stats.ccsAbandoned++
             this.#prune()
             continue
@@ -1628,12 +1634,9 @@ class MultiringImpl implements Multiring {
     }
   }
 
-  #remember(k: string): void {
-    this.#ended.add(k)
-    if (this.#ended.size > ENDED_REMEMBERED) {
-      const first = this.#ended.values().next().value as string
-      this.#ended.delete(first)
-    }
+  #remember(k: string, set: Set<string> = this.#ended): void {
+    set.add(k)
+    if (set.size > ENDED_REMEMBERED) set.delete(set.values().next().value as string)
   }
 
   #isDelivered(sender: number, nonce: number, seq: number): boolean {
@@ -1817,7 +1820,12 @@ class MultiringImpl implements Multiring {
       const i = cc.members.indexOf(n as NodeId)
       if (i < 0 || n === this.#me || !onLan.has(n)) return true
       const p = cc.memberPreds[i] as number
-      return p !== NO_PRED && oldRings.has(ringKey((cc.preds[p] as RingTs).ring))
+      if (p === NO_PRED) return false
+      const pk = ringKey((cc.preds[p] as RingTs).ring)
+      // A ring of ours whose CC was given up, or is about to be (a transitional configuration
+      // entered early gives up the CCs below its own), is passed through as one of the topology.
+      const own = this.#table.get(pk)?.list[0]?.cc?.members.includes(this.#me) === true
+      return oldRings.has(pk) || this.#passed.has(pk) || own
     }
     const links = (r: ViewRing, n: number): boolean => r.lan !== cc.lan || came(n)
     const rings = [...oldRings.values()]
