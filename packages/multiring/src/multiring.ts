@@ -1074,7 +1074,9 @@ class MultiringImpl implements Multiring {
   #joinedBelow(e: RingEntry): ((n: number) => boolean) | undefined {
     const head = e.list[0]
     if (head?.cc === undefined || !e.members.includes(this.#me)) return undefined
-    const ls = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)
+    // Its LAN's current mates (an older ring of ours whose CC is still pending counts them too:
+    // a mate not with us since before that CC, or gone, brings nothing below it any more).
+    const ls = this.#lans.find((l) => l.lan === e.lan)
     if (ls === undefined) return undefined
     return (n) => {
       const since = ls.since.get(n)
@@ -1509,6 +1511,18 @@ class MultiringImpl implements Multiring {
       cc.gateways.map((g, i) => [g, cc.gatewayNonces[i] as number]),
     )
     const far = this.#remoteGwRings.get(k)
+    const ccKey = e.list[0]?.key as MessageKey
+    // Only a gateway mate that has been with us since before the CC can still bring its TC: what
+    // one that joined us later puts on the ring below its since key is dropped (rule 7).
+    const mayCome = this.#lans.some(
+      (l) =>
+        l.phase !== 'established' ||
+        [...l.since].some(
+          ([g, since]) =>
+            l.starts.get(g as NodeId)?.gateway === true && compareKey(since, ccKey) < 0,
+        ),
+    )
+    if (!mayCome) return 'abandon'
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
       !this.#lans.some((l) => {

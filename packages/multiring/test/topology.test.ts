@@ -216,11 +216,13 @@ describe('a gateway that cannot send its NT is not waited for', () => {
   })
 })
 
-/** 100 on LAN 0 with 50 (no gateway in its CC): R0 installed at once, its CC at ts 1. */
+/** 100 on LAN 0 with gateway 50: R0 installed with 50's NT, its CC at ts 1. */
 function established() {
   const p = processor(100, [0])
   const ring = p.rings.get(0)!
-  const r0 = form(ring, SRP0, 100, [50, 100]).forRing
+  // 50 is the gateway that brings remote CCs and their TCs (its NT: nothing beyond LAN 0 yet).
+  const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+  deliver(ring, 50, nt(50, 1, r0, []), SRP0)
   expect(regulars(p)).toEqual([[50, 100]])
   return { ...p, ring, r0 }
 }
@@ -249,6 +251,21 @@ describe('remote CCs wait for their TC', () => {
     expect(p.rec.delivered).toEqual([
       { sender: 2, payload: 'B5', ring: `${id.rep}.${id.seq}`, g: 'agreed' },
     ])
+  })
+})
+
+describe('a remote CC whose TC can no longer reach us', () => {
+  it('is given up when every gateway mate that could bring it joined us after it', () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    expect(p.mr.stats().ccsAbandoned).toBe(0)
+    // 50 leaves unseen and comes back from a ring of its own: what it puts on our new ring below
+    // that ring's CC (the TC for A's CC among it) is dropped, and no one else can bring it.
+    form(p.ring, SRP1, 100, [50, 100], {
+      50: { gateway: true, pred: { ring: { rep: 50, seq: 77n }, ts: 900 }, clock: 1000 },
+    })
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
   })
 })
 
