@@ -124,6 +124,11 @@ interface RingEntry {
   readonly gwNonces: ReadonlyMap<number, number>
   /** For a ring a TC brought: the CC that brought it (it blocks from there until it moves). */
   floor?: MessageKey
+  /**
+   * For a ring established here: its LAN's `since` from then on, kept with the ring (the LAN
+   * moves on with its next start round while this ring's CC, and its rows, may still be in use).
+   */
+  since?: ReadonlyMap<number, MessageKey>
 }
 
 interface OwnMessage {
@@ -767,7 +772,7 @@ class MultiringImpl implements Multiring {
     for (const st of starts) ls.expect.set(st.sender, { nonce: st.nonce, next: st.nextSeq })
     this.#stats.ringsEstablished++
     this.#resendNts(ls, starts, mine)
-    this.#acceptCc(cc, ls.lan)
+    this.#acceptCc(cc, ls.lan, since)
     const pre = ls.pre
     ls.pre = []
     for (const p of pre) this.#onRingMessage(ls, p.m, p.from, p.old)
@@ -878,10 +883,13 @@ class MultiringImpl implements Multiring {
     this.#runDelivery()
   }
 
-  #acceptCc(cc: CcMessage, lan: number): void {
+  #acceptCc(cc: CcMessage, lan: number, since?: ReadonlyMap<number, MessageKey>): void {
     if (cc.ts > this.#clock) this.#clock = cc.ts
     const k = ringKey(cc.ring)
     if (this.#table.has(k) || this.#ended.has(k) || this.#topo.has(k)) {
+      // Our ring's CC may have come round through another LAN before we established it.
+      const known = this.#table.get(k)
+      if (since !== undefined && known !== undefined) known.since = since
       this.#stats.duplicates++
       return
     }
@@ -902,6 +910,7 @@ class MultiringImpl implements Multiring {
       closed: false,
       row: new Map(),
       gwNonces: new Map(cc.gateways.map((g, x) => [g, cc.gatewayNonces[x] as number])),
+      ...(since === undefined ? {} : { since }),
     }
     // Nothing is claimed for the new ring's members about older messages: some may come from
     // another component and never have had them (their gateways' GVs say what they hold; a safe
@@ -1324,10 +1333,9 @@ class MultiringImpl implements Multiring {
       if (e.closed) continue
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
       // On a ring of ours, a mate that joined us after the message may lack it (it was not
-      // there when the message went round).
-      const since = this.#lans.find((l) => l.est !== undefined && ringKey(l.est) === e.k)?.since
+      // there when the message went round), also once the LAN has moved on to a new round.
       for (const n of e.members) {
-        const j = since?.get(n)
+        const j = e.since?.get(n)
         if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
       }
     }
