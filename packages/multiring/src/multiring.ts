@@ -120,7 +120,10 @@ interface RingEntry {
   closed: boolean
   /** Guarantee-array row: per source ring, the timestamp every member of this ring holds. */
   readonly row: Map<string, number>
-  /** The incarnation nonce of each gateway member, from the CC (empty if it came in a TC). */
+  /**
+   * The incarnation nonce of each gateway member, from the CC (for a ring a TC or NT brought: of
+   * the gateways of the CC that brought it that are on it).
+   */
   readonly gwNonces: ReadonlyMap<number, number>
   /** For a ring a TC brought: the CC that brought it (it blocks from there until it moves). */
   floor?: MessageKey
@@ -1477,7 +1480,6 @@ class MultiringImpl implements Multiring {
             ? this.#ownNt.get(k)
             : got?.get(g)
         if (nt === undefined) return 'wait'
-
         for (const e of nt.ended) gone.add(ringKey(e))
         for (const r of nt.rings) {
           const rk = ringKey(r.ring)
@@ -1764,7 +1766,13 @@ class MultiringImpl implements Multiring {
         endTs: 0,
         closed: false,
         row: new Map(),
-        gwNonces: new Map(),
+        // A gateway of the CC's ring that is on this ring links it to us as the incarnation the
+        // CC names: back with another nonce, it links it no more (#gone).
+        gwNonces: new Map(
+          cc.gateways.flatMap((g, x) =>
+            r.members.includes(g) ? [[g, cc.gatewayNonces[x] as number] as const] : [],
+          ),
+        ),
         floor: key,
       }
       for (const o of sorted.keys()) entry.row.set(o, cc.ts - 1)

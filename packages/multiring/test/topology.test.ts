@@ -389,3 +389,20 @@ describe("a gateway's own NT", () => {
     ])
   })
 })
+
+describe('a ring known only from an NT', () => {
+  it('is cut off when the gateway that brought it comes back as a new incarnation', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+    // biome-ignore lint/suspicious/noExplicitAny: internal debug state
+    const blocked = (): string => (p.mr as any).debugState().blocked
+    expect(blocked()).toContain(`empty list of ${ringKey(A)}`)
+    // 50 restarted (another nonce) and is back on our LAN: its old self linked us to A, the new
+    // one does not, so A blocks no more (its CC never reached us: only the NT named it).
+    form(ring, SRP1, 100, [50, 100], { 50: { gateway: true, nonce: 7 } })
+    expect(blocked()).not.toContain(ringKey(A))
+  })
+})
