@@ -998,6 +998,17 @@ class MultiringImpl implements Multiring {
     return false
   }
 
+  /**
+   * Is gateway `n` on rings `e` and `o` as two incarnations (their CCs, or the CCs that brought
+   * them, name it with different nonces)? A restarted gateway links nothing its former self
+   * linked, also where we never shared a LAN with either.
+   */
+  #twoSelves(e: RingEntry, o: RingEntry, n: number): boolean {
+    const a = e.gwNonces.get(n)
+    const b = o.gwNonces.get(n)
+    return a !== undefined && b !== undefined && a !== b
+  }
+
   /** A ring on a LAN this processor is not on. */
   #isFar(e: RingEntry): boolean {
     return !this.#lans.some((l) => l.lan === e.lan)
@@ -1066,6 +1077,7 @@ class MultiringImpl implements Multiring {
               o.members.includes(n) &&
               !this.#gone(e, n) &&
               !this.#gone(o, n) &&
+              !this.#twoSelves(e, o, n) &&
               (ok === undefined || ok(n)),
           )
         ) {
@@ -1439,9 +1451,11 @@ class MultiringImpl implements Multiring {
         // that ring will get before it reaches them. Wait for it to be established.
         for (const l of this.#lans)
           if (l.lan !== cc.lan && l.phase === 'forming' && !this.#hasRingOn(l.lan)) return 'wait'
+        // A ring of our topology that we cut off (no path to it through gateways, §6.3) is not
+        // one we reach: listed, it would come back at mates that cannot tell it is cut off.
         const rings = [...this.#topo.values()].filter((r) => {
           const rk = ringKey(r.ring)
-          return rk !== k && !preds.has(rk)
+          return rk !== k && !preds.has(rk) && this.#table.get(rk)?.closed !== true
         })
         const ended = [...this.#superseded].slice(-ENDED_MAX).map(parseRingKey)
         const nt: NtMessage = {
