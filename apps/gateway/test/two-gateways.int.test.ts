@@ -7,9 +7,9 @@
  * KNOWN BUG, so not in CI: about one run in ten (seen once in a fresh-clone CI run on 2026-11-23,
  * 0 of 6 local runs), gateway 6's own messages around the stop of gateway 5 were delivered out of
  * send order everywhere, gateway 6 included (the checker's fifo property). Not seen since: 14 of
- * 14 local runs at the end of session 4, 10 of 10 at the end of session 5. The simulator's
- * two-gateway class with crashes and stops still fails 3 of 20 fresh seeds (docs/MULTIRING.md),
- * so the multiring CI corpus leaves it out too. Run it with TOTEM_KNOWN_BUGS=1; put it back in CI
+ * 14 local runs at the end of session 4, 10 of 10 at the end of session 5, 6 of 6 in session 6.
+ * The simulator's two-gateway class with crashes and stops still fails about 1 in 30 fresh seeds
+ * (docs/MULTIRING.md), so the multiring CI corpus leaves it out too. Run it with TOTEM_KNOWN_BUGS=1; put it back in CI
  * once that class passes the simulator.
  */
 
