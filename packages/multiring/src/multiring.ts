@@ -1049,8 +1049,8 @@ class MultiringImpl implements Multiring {
   }
 
   /** Keys of the open rings connected to this processor's current rings through members. */
-  #reached(): Set<string> {
-    const live = [...this.#table.values()].filter((e) => !e.closed && !e.ended)
+  #reached(withEnded = false): Set<string> {
+    const live = [...this.#table.values()].filter((e) => !e.closed && (withEnded || !e.ended))
     const reached = new Set<string>()
     // A ring of ours whose CC is not delivered yet links us only through mates that have been
     // with us since before that CC: what one that joins us there sends below the CC is dropped
@@ -1066,25 +1066,48 @@ class MultiringImpl implements Multiring {
         ;(this.#joinedBelow(e) === undefined ? reached : partial).add(e.k)
         stack.push(e)
       }
+    // A partial ring entered through a member of another ring links onward only through the
+    // mates that member has been with since before the CC (those whose start named the same
+    // previous ring: its own rule 7), not through mates that joined all of us there.
+    const via = new Map<string, Set<number>>()
     while (stack.length > 0) {
       const e = stack.pop() as RingEntry
       const ok = reached.has(e.k) ? undefined : this.#joinedBelow(e)
+      const also = via.get(e.k)
       for (const o of live) {
-        if (reached.has(o.k)) continue
-        if (
-          e.members.some(
-            (n) =>
-              o.members.includes(n) &&
-              !this.#gone(e, n) &&
-              !this.#gone(o, n) &&
-              !this.#twoSelves(e, o, n) &&
-              (ok === undefined || ok(n)),
-          )
-        ) {
-          partial.delete(o.k)
-          reached.add(o.k)
-          stack.push(o)
+        if (o === e || reached.has(o.k)) continue
+        const links = e.members.filter(
+          (n) =>
+            o.members.includes(n) &&
+            // Ourselves: not a way into a ring of ours that links only through some mates.
+            !(n === this.#me && partial.has(o.k)) &&
+            !this.#gone(e, n) &&
+            !this.#gone(o, n) &&
+            !this.#twoSelves(e, o, n) &&
+            (ok === undefined || ok(n) || also?.has(n) === true),
+        )
+        if (links.length === 0) continue
+        if (partial.has(o.k)) {
+          const cc = o.list[0]?.cc as CcMessage
+          let v = via.get(o.k)
+          if (v === undefined) {
+            v = new Set()
+            via.set(o.k, v)
+          }
+          const before = v.size
+          for (const n of links) {
+            v.add(n)
+            const p = cc.memberPreds[cc.members.indexOf(n as NodeId)]
+            if (p !== undefined && p !== NO_PRED)
+              cc.members.forEach((m, i) => {
+                if (cc.memberPreds[i] === p) v.add(m)
+              })
+          }
+          if (v.size > before) stack.push(o)
+          continue
         }
+        reached.add(o.k)
+        stack.push(o)
       }
     }
     for (const k of partial) reached.add(k)
@@ -1451,11 +1474,14 @@ class MultiringImpl implements Multiring {
         // that ring will get before it reaches them. Wait for it to be established.
         for (const l of this.#lans)
           if (l.lan !== cc.lan && l.phase === 'forming' && !this.#hasRingOn(l.lan)) return 'wait'
-        // A ring of our topology that we cut off (no path to it through gateways, §6.3) is not
-        // one we reach: listed, it would come back at mates that cannot tell it is cut off.
+        // A ring of our topology that we cut off, or no longer reach through gateways as the
+        // incarnations that linked it (§6.3; ended rings count, they are in the topology until
+        // their successor's CC), is not one we reach: listed, it would come back at mates that
+        // cannot tell it is cut off (0x17f36, 0x18b56).
+        const reach = this.#reached(true)
         const rings = [...this.#topo.values()].filter((r) => {
           const rk = ringKey(r.ring)
-          return rk !== k && !preds.has(rk) && this.#table.get(rk)?.closed !== true
+          return rk !== k && !preds.has(rk) && reach.has(rk)
         })
         const ended = [...this.#superseded].slice(-ENDED_MAX).map(parseRingKey)
         const nt: NtMessage = {
@@ -1749,7 +1775,6 @@ class MultiringImpl implements Multiring {
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
     // after it, so those are expected from one lower.
     const added: RingEntry[] = []
-    let reopened = false
     for (const [rk, r] of sorted) {
       const known = this.#table.get(rk)
       if (known !== undefined) {
@@ -1762,7 +1787,6 @@ class MultiringImpl implements Multiring {
           if (known.maxTs < from) known.maxTs = from
           known.floor = key
           this.#stats.ringsReopened++
-          reopened = true
           added.push(known)
         }
         continue
@@ -1797,9 +1821,10 @@ class MultiringImpl implements Multiring {
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
     this.#install(sorted, topoId, key, cc)
-    // A ring brought back that we still cannot reach (the topology was decided by others, and our
-    // only path to it joined us anew) is cut off again.
-    if (reopened) this.#closeUnreachable()
+    // A ring the topology brings (back) that we cannot reach is cut off at once: the topology was
+    // decided from NTs whose senders may not know that the gateway linking it restarted, or that
+    // our only path to it joined us anew (else our next NT would list it, 0x18b56).
+    this.#closeUnreachable()
     this.#releaseHeld()
     if (added.length > 0 && this.#pending.length > 0) {
       const pending = this.#pending
