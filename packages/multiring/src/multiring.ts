@@ -795,8 +795,9 @@ class MultiringImpl implements Multiring {
       if (mine !== undefined && ringIdEquals(st.pred.ring, mine)) continue
       const pk = ringKey(st.pred.ring)
       if (again.has(pk)) continue
+      // (A start's previous ring is a ring of this LAN.)
       const own = this.#ownNt.get(pk)
-      if (own === undefined || own.ccRing.seq % LAN_SLOTS !== BigInt(ls.lan)) continue
+      if (own === undefined) continue
       again.add(pk)
       ls.fwd.push({ bytes: encodeMrMessage(own), g: 'agreed' })
       this.#stats.ntTx++
@@ -968,13 +969,22 @@ class MultiringImpl implements Multiring {
     const open = [...this.#table.values()].some(
       (e) => !e.closed && !e.ended && e.maxTs < k.ts && !e.members.includes(this.#me),
     )
-    if (!open) return false
-    for (const ls of this.#lans) {
-      if (ls.phase !== 'established') return true
-      for (const [g, since] of ls.since)
-        if (ls.starts.get(g as NodeId)?.gateway === true && compareKey(since, k) < 0) return true
-    }
-    return false
+    return open && this.#gatewayMateBelow(k)
+  }
+
+  /**
+   * Can a gateway mate of ours still put keys below `k` on one of our LAN rings? Only one that has
+   * been with us since before `k` (what a mate puts on the ring below the key it joined us at is
+   * dropped, rule 7); a LAN whose ring is still forming may yet bring one.
+   */
+  #gatewayMateBelow(k: MessageKey): boolean {
+    return this.#lans.some(
+      (l) =>
+        l.phase !== 'established' ||
+        [...l.since].some(
+          ([g, since]) => l.starts.get(g as NodeId)?.gateway === true && compareKey(since, k) < 0,
+        ),
+    )
   }
 
   /** Is a ring of LAN `lan` with this processor in it part of the topology? */
@@ -1561,18 +1571,8 @@ class MultiringImpl implements Multiring {
       cc.gateways.map((g, i) => [g, cc.gatewayNonces[i] as number]),
     )
     const far = this.#remoteGwRings.get(k)
-    const ccKey = e.list[0]?.key as MessageKey
-    // Only a gateway mate that has been with us since before the CC can still bring its TC: what
-    // one that joined us later puts on the ring below its since key is dropped (rule 7).
-    const mayCome = this.#lans.some(
-      (l) =>
-        l.phase !== 'established' ||
-        [...l.since].some(
-          ([g, since]) =>
-            l.starts.get(g as NodeId)?.gateway === true && compareKey(since, ccKey) < 0,
-        ),
-    )
-    if (!mayCome) return 'abandon'
+    // Only a gateway mate that has been with us since before the CC can still bring its TC.
+    if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) return 'abandon'
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
       !this.#lans.some((l) => {

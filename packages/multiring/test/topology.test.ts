@@ -296,13 +296,23 @@ describe('rule 7: new paths bring nothing older than themselves', () => {
   })
 })
 
+/** 100 on LAN 0 with gateway 50, whose NT brings ring A (LAN 1, with 1) into the topology. */
+function throughGateway50() {
+  const p = processor(100, [0])
+  const ring = p.rings.get(0)!
+  const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+  deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50])]), SRP0)
+  expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+  return { p, ring, r0 }
+}
+
+/** Why the processor's delivery stops (its internal debug state). */
+// biome-ignore lint/suspicious/noExplicitAny: internal debug state
+const blockedOf = (p: ReturnType<typeof processor>): string => (p.mr as any).debugState().blocked
+
 describe('a gateway that left and came back before we saw it go', () => {
   it('cuts off the rings only it linked us to, brings them back at the new CC, and is no survivor', () => {
-    const p = processor(100, [0])
-    const ring = p.rings.get(0)!
-    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
-    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50])]), SRP0)
-    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+    const { p, ring, r0 } = throughGateway50()
     deliver(ring, 50, reg(A, 3), SRP0)
     deliver(ring, 50, gv(50, 4), SRP0, 'safe')
     expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A3'])
@@ -317,8 +327,7 @@ describe('a gateway that left and came back before we saw it go', () => {
     deliver(ring, 50, reg(A, 20), SRP1)
     expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
     // A no longer blocks: only 50's NT is awaited (before, A's placeholder at 4 held delivery).
-    // biome-ignore lint/suspicious/noExplicitAny: internal debug state
-    expect((p.mr as any).debugState().blocked).toMatch(/own CC, NT missing from 50$/)
+    expect(blockedOf(p)).toMatch(/own CC, NT missing from 50$/)
     // 50's NT for the new ring brings A back: ordered again from the CC (ts 41) on.
     const r0b = start.forRing
     deliver(ring, 50, nt(50, 41, r0b, [view(A, 1, [1, 50])]), SRP1)
@@ -392,13 +401,8 @@ describe("a gateway's own NT", () => {
 
 describe('a ring known only from an NT', () => {
   it('is cut off when the gateway that brought it comes back as a new incarnation', () => {
-    const p = processor(100, [0])
-    const ring = p.rings.get(0)!
-    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
-    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50])]), SRP0)
-    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
-    // biome-ignore lint/suspicious/noExplicitAny: internal debug state
-    const blocked = (): string => (p.mr as any).debugState().blocked
+    const { p, ring } = throughGateway50()
+    const blocked = (): string => blockedOf(p)
     expect(blocked()).toContain(`empty list of ${ringKey(A)}`)
     // 50 restarted (another nonce) and is back on our LAN: its old self linked us to A, the new
     // one does not, so A blocks no more (its CC never reached us: only the NT named it).
