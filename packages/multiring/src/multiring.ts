@@ -1738,7 +1738,10 @@ class MultiringImpl implements Multiring {
   }
 
   /** Connected part of a topology, seen from this processor (rings joined by gateway members). */
-  #reachable(rings: Map<string, ViewRing>): Map<string, ViewRing> {
+  #reachable(
+    rings: Map<string, ViewRing>,
+    links: (r: ViewRing, n: number) => boolean = () => true,
+  ): Map<string, ViewRing> {
     const all = [...rings.values()]
     const reached = new Map<string, ViewRing>()
     const stack: ViewRing[] = []
@@ -1752,7 +1755,7 @@ class MultiringImpl implements Multiring {
       for (const o of all) {
         const ok = ringKey(o.ring)
         if (reached.has(ok)) continue
-        if (r.members.some((n) => o.members.includes(n))) {
+        if (r.members.some((n) => links(r, n) && o.members.includes(n) && links(o, n))) {
           reached.set(ok, o)
           stack.push(o)
         }
@@ -1897,27 +1900,9 @@ class MultiringImpl implements Multiring {
       return oldRings.has(pk) || this.#passed.has(pk) || own
     }
     const links = (r: ViewRing, n: number): boolean => r.lan !== cc.lan || came(n)
-    const rings = [...oldRings.values()]
-    const reached = new Set<ViewRing>()
-    const stack: ViewRing[] = []
-    for (const r of rings)
-      if (r.members.includes(this.#me)) {
-        reached.add(r)
-        stack.push(r)
-      }
-    while (stack.length > 0) {
-      const r = stack.pop() as ViewRing
-      for (const o of rings)
-        if (
-          !reached.has(o) &&
-          r.members.some((n) => links(r, n) && o.members.includes(n) && links(o, n))
-        ) {
-          reached.add(o)
-          stack.push(o)
-        }
-    }
     const kept = new Set<number>()
-    for (const r of reached) for (const n of r.members) if (links(r, n)) kept.add(n)
+    for (const r of this.#reachable(oldRings, links).values())
+      for (const n of r.members) if (links(r, n)) kept.add(n)
     return intersect(old, members).filter((n) => kept.has(n) && came(n))
   }
 }
