@@ -132,6 +132,8 @@ interface RingEntry {
    * moves on with its next start round while this ring's CC, and its rows, may still be in use).
    */
   since?: ReadonlyMap<number, MessageKey>
+  /** Our previous ring on its LAN, whose tail went to others only: nothing beyond this comes. */
+  cut?: number
 }
 
 interface OwnMessage {
@@ -288,6 +290,10 @@ class MultiringImpl implements Multiring {
    * in it, as srp delivers an old ring's last messages (reference §6.7, simplified).
    */
   #trans: { key: MessageKey; topoId: RingId; rings: Map<string, ViewRing> } | undefined
+  /** CCs below this key install nothing here (see #tailLost). */
+  #skipBelow: MessageKey | undefined
+  /** A configuration of our own whose transitional configuration was delivered (#tailLost). */
+  #alone: { id: RingId; left: NodeId[] } | undefined
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -727,20 +733,22 @@ class MultiringImpl implements Multiring {
     const ring = ls.mrRing as RingId
     const starts = ls.srpMembers.map((n) => ls.starts.get(n) as StartMessage)
     let ts = 0
+    // One entry per previous ring and last timestamp there: members that name one ring with
+    // different last timestamps did not end it together (srp delivered its tail to some of them
+    // in configurations whose start rounds were abandoned), so they do not come from it together.
+    const predKey = (p: RingTs): string => `${ringKey(p.ring)}@${p.ts}`
     const preds = new Map<string, RingTs>()
     for (const s of starts) {
       if (s.clock > ts) ts = s.clock
-      if (s.pred !== undefined) {
-        const k = ringKey(s.pred.ring)
-        const p = preds.get(k)
-        if (p === undefined || p.ts < s.pred.ts) preds.set(k, s.pred)
-      }
+      if (s.pred !== undefined) preds.set(predKey(s.pred), s.pred)
     }
     ts += 1
     if (ts > this.#clock) this.#clock = ts
     const gws = starts.filter((s) => s.gateway).sort((a, b) => a.sender - b.sender)
-    const predList = [...preds.values()].sort((a, b) => compareRingId(a.ring, b.ring))
-    const predIndex = new Map(predList.map((p, i) => [ringKey(p.ring), i]))
+    const predList = [...preds.values()].sort(
+      (a, b) => compareRingId(a.ring, b.ring) || a.ts - b.ts,
+    )
+    const predIndex = new Map(predList.map((p, i) => [predKey(p), i]))
     const cc: CcMessage = {
       kind: 'cc',
       ts,
@@ -752,19 +760,35 @@ class MultiringImpl implements Multiring {
       gateways: gws.map((s) => s.sender),
       gatewayNonces: gws.map((s) => s.nonce),
       memberPreds: starts.map((st) =>
-        st.pred === undefined ? NO_PRED : (predIndex.get(ringKey(st.pred.ring)) as number),
+        st.pred === undefined ? NO_PRED : (predIndex.get(predKey(st.pred)) as number),
       ),
     }
     const ccKey: MessageKey = { ts, ring, rank: Rank.Cc }
-    // A member is with us without a break only if it comes from our previous ring here: one
-    // whose start names another ring (it left and came back before we saw it go) joins anew.
-    const mine = ls.starts.get(this.#me)?.pred?.ring
+    // A member is with us without a break only if it comes from our previous ring here, with
+    // the same last timestamp there: one whose start names another ring (it left and came back
+    // before we saw it go), or that ended the ring elsewhere than we did, joins anew.
+    const minePred = ls.starts.get(this.#me)?.pred
+    const mine = minePred?.ring
     const since = new Map<number, MessageKey>()
     for (const st of starts) {
       if (st.sender === this.#me) continue
-      const same = mine !== undefined && st.pred !== undefined && ringIdEquals(st.pred.ring, mine)
+      const same =
+        minePred !== undefined &&
+        st.pred !== undefined &&
+        ringIdEquals(st.pred.ring, minePred.ring) &&
+        st.pred.ts === minePred.ts
       since.set(st.sender, (same ? ls.since.get(st.sender) : undefined) ?? ccKey)
     }
+    // Mates that hold more of our previous ring than we do: its tail never comes to us.
+    const lost =
+      minePred !== undefined &&
+      starts.some(
+        (st) =>
+          st.pred !== undefined &&
+          ringIdEquals(st.pred.ring, minePred.ring) &&
+          st.pred.ts > minePred.ts,
+      )
+    if (lost) this.#tailLost(minePred, ccKey)
     ls.since = since
     this.#ccNonces.set(ringKey(ring), new Map(starts.map((st) => [st.sender, st.nonce])))
     this.#trimTopologyMsgs()
@@ -1036,8 +1060,48 @@ class MultiringImpl implements Multiring {
         continue
       }
       pe.ended = true
-      if (pe.endTs < p.ts) pe.endTs = p.ts
+      const end = pe.cut !== undefined && pe.cut < p.ts ? pe.cut : p.ts
+      if (pe.endTs < end) pe.endTs = end
     }
+  }
+
+  /**
+   * A mate of our new ring ended our previous ring `pred` later than we did: srp delivered its
+   * tail to them in configurations whose start rounds were abandoned (no CC marks them), and
+   * nothing brings it to us now. We cannot move with them to a topology they installed after
+   * delivering what we never will: until the new ring's CC we are a configuration of our own
+   * (transitional then regular, just us), the CCs below it install nothing here, and the ring
+   * ends for us where we ended it.
+   */
+  #tailLost(pred: RingTs, ccKey: MessageKey): void {
+    const pe = this.#table.get(ringKey(pred.ring))
+    if (pe !== undefined) {
+      pe.cut = pred.ts
+      if (pe.ended && pe.endTs > pred.ts) pe.endTs = pred.ts
+    }
+    this.#stats.tailsLost++
+    if (this.#skipBelow === undefined || compareKey(this.#skipBelow, ccKey) < 0)
+      this.#skipBelow = ccKey
+    const alone = this.#topoMembers.length === 1 && this.#topoMembers[0] === this.#me
+    // Once a transitional configuration was entered, its regular one comes next.
+    if (this.#topoId === undefined || alone || this.#trans !== undefined) return
+    // What we deliver until then goes in the transitional configuration (the others delivered
+    // it, as safe too, in the configuration we leave); its regular one, just us, is installed
+    // when the next CC is (#install).
+    const left = this.#topoMembers.filter((n) => n !== this.#me)
+    const id: RingId = {
+      rep: topologyRep([`alone ${this.#me}`, ringKey(pred.ring), String(pred.ts)]),
+      seq: this.#topoId.seq + 1n,
+    }
+    this.#alone = { id, left }
+    this.#topoMembers = [this.#me]
+    this.#listener.onConfigurationChange({
+      kind: 'transitional',
+      ringId: id,
+      members: [this.#me],
+      left,
+      joined: [],
+    })
   }
 
   /** A ring entry was created: a successor CC already held may have ended it. */
@@ -1369,7 +1433,7 @@ class MultiringImpl implements Multiring {
     const covered = this.#covered(h)
     // Members no row covers (crashed, stopped, partitioned away): the message waits, or goes in
     // the transitional configuration of the topology change that removes them (#enterTransitional).
-    for (const n of this.#topoMembers) if (!covered.has(n)) return false
+    for (const n of this.#topoMembers) if (n !== this.#me && !covered.has(n)) return false
     return true
   }
 
@@ -1435,14 +1499,19 @@ class MultiringImpl implements Multiring {
         let rings: Map<string, ViewRing> | undefined
         if (head.cc !== undefined) {
           const t = this.#trans
+          const skip = this.#skipBelow
+          if (skip !== undefined && compareKey(head.key, skip) >= 0) this.#skipBelow = undefined
           // In a transitional configuration entered early, CCs before its own were judged to
-          // install nothing (see #enterTransitional): they are given up.
+          // install nothing (see #enterTransitional): they are given up; so are those below a
+          // ring of ours whose mates ended our previous ring later than we did (#tailLost).
           const r =
-            t === undefined
-              ? this.#ccReady(best, head.cc)
-              : compareKey(t.key, head.key) === 0
-                ? t.rings
-                : 'abandon'
+            skip !== undefined && compareKey(head.key, skip) < 0
+              ? 'abandon'
+              : t === undefined
+                ? this.#ccReady(best, head.cc)
+                : compareKey(t.key, head.key) === 0
+                  ? t.rings
+                  : 'abandon'
           if (r === 'wait') return
           if (r === 'abandon') {
             best.list.shift()
@@ -1614,6 +1683,7 @@ class MultiringImpl implements Multiring {
       // below it can still come: a remote ring still open below its key may yet be ended by a
       // new ring whose CC is lower, as long as a gateway on our rings can still bring it.
       if (this.#mayStillCome(c.key)) return false
+      if (this.#skipBelow !== undefined && compareKey(c.key, this.#skipBelow) < 0) continue
       const x = this.#ccReady(c.e, c.cc)
       if (x === 'wait') return false
       if (x === 'abandon') continue
@@ -1731,7 +1801,7 @@ class MultiringImpl implements Multiring {
     this.#obs?.onDeliverKey?.(key)
     this.#listener.onDeliver({
       sender: m.sender,
-      ringId: this.#trans?.topoId ?? this.#topoId,
+      ringId: this.#alone?.id ?? this.#trans?.topoId ?? this.#topoId,
       guarantee: m.guarantee,
       payload: m.payload,
     })
@@ -1839,6 +1909,18 @@ class MultiringImpl implements Multiring {
 
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
   #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey, cc: CcMessage): void {
+    if (this.#alone !== undefined) {
+      const { id, left } = this.#alone
+      this.#topoId = id
+      this.#alone = undefined
+      this.#listener.onConfigurationChange({
+        kind: 'regular',
+        ringId: id,
+        members: [this.#me],
+        left,
+        joined: [],
+      })
+    }
     const old = this.#topoMembers
     const members = membersOf(rings)
     const early = this.#trans !== undefined && compareKey(this.#trans.key, key) === 0
@@ -1893,7 +1975,10 @@ class MultiringImpl implements Multiring {
       if (i < 0 || n === this.#me || !onLan.has(n)) return true
       const p = cc.memberPreds[i] as number
       if (p === NO_PRED) return false
-      const pk = ringKey((cc.preds[p] as RingTs).ring)
+      const pred = cc.preds[p] as RingTs
+      // It ended that ring before others of the CC did: it lacks what they delivered there.
+      if (cc.preds.some((q) => ringIdEquals(q.ring, pred.ring) && q.ts > pred.ts)) return false
+      const pk = ringKey(pred.ring)
       // A ring of ours whose CC was given up, or is about to be (a transitional configuration
       // entered early gives up the CCs below its own), is passed through as one of the topology.
       const own = this.#table.get(pk)?.list[0]?.cc?.members.includes(this.#me) === true

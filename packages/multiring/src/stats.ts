@@ -28,6 +28,11 @@ export interface MultiringStats {
   ringsReopened: number
   /** Transitional configurations entered early for safe messages no longer provably held. */
   transitionalEarly: number
+  /**
+   * Previous rings whose tail srp delivered to mates only (in configurations whose start rounds
+   * were abandoned): this processor went through a configuration of its own.
+   */
+  tailsLost: number
   /** Own messages sent again because their ring left the topology before they were stamped. */
   resent: number
   /** Deliveries skipped because the same message (sender, nonce, seq) was already delivered. */
@@ -55,6 +60,7 @@ export function createMultiringStats(): MultiringStats {
     ccsAbandoned: 0,
     ringsReopened: 0,
     transitionalEarly: 0,
+    tailsLost: 0,
     resent: 0,
     duplicateDeliveries: 0,
     rxDropped: {},
