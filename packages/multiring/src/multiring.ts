@@ -1621,7 +1621,7 @@ class MultiringImpl implements Multiring {
         }
         this.#sendTc(tc, cc.lan)
       }
-      return rings
+      return this.#unlessCut(rings, cc)
     }
     const tc = this.#tcs.get(k)
     if (tc !== undefined) {
@@ -1630,7 +1630,7 @@ class MultiringImpl implements Multiring {
       const rings = this.#reachable(all)
       // A topology without this processor: the CC came from a component we are not part of
       // at that point (it reached us over a path that joined later).
-      return rings.size === 0 ? 'abandon' : rings
+      return rings.size === 0 ? 'abandon' : this.#unlessCut(rings, cc)
     }
     // No TC can come when none of the ring's gateways is still around as the incarnation that
     // formed the ring (the CC names their nonces): each has been on a LAN ring of ours, is on
@@ -1657,6 +1657,30 @@ class MultiringImpl implements Multiring {
     if (cc.gateways.length > 0 && cc.gateways.every(gone)) return 'abandon'
     // A ring whose successor's CC is in is not cut off: its TC is on its way.
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
+  }
+
+  /**
+   * A CC whose topology holds a ring we cut off (unreachable, not ended) while it could still
+   * send below the CC, and that the CC does not link back to us through mates still on our LANs'
+   * rings, is given up here: those that still reach that ring may deliver its messages below the
+   * CC, which we skipped, so their configuration is not ours ([R] §6.3 deletes such a ring by a
+   * TC at its last timestamp, before the CC). A ring the CC does link back (its only path was a
+   * mate that joined anew) is ordered again from the CC on (#deliverCc). Found with an ordinary
+   * member partitioned from its LAN's gateway after the CC's NTs were in: it delivered the CC
+   * without the far ring's last messages, its mates with them (0x183f5).
+   */
+  #unlessCut(rings: Map<string, ViewRing>, cc: CcMessage): Map<string, ViewRing> | 'abandon' {
+    const cut = [...rings.keys()].filter((rk) => {
+      const e = this.#table.get(rk)
+      return e?.closed === true && !e.ended && e.maxTs < cc.ts
+    })
+    if (cut.length === 0) return rings
+    const live = (r: ViewRing, n: number): boolean => {
+      const l = this.#lans.find((x) => x.lan === r.lan)
+      return l === undefined || n === this.#me || l.srpMembers.includes(n as NodeId)
+    }
+    const linked = this.#reachable(rings, live)
+    return cut.every((rk) => linked.has(rk)) ? rings : 'abandon'
   }
 
   /**
