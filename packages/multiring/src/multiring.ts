@@ -1006,9 +1006,31 @@ class MultiringImpl implements Multiring {
       (l) =>
         l.phase !== 'established' ||
         [...l.since].some(
-          ([g, since]) => l.starts.get(g as NodeId)?.gateway === true && compareKey(since, k) < 0,
+          ([g, since]) =>
+            l.starts.get(g as NodeId)?.gateway === true &&
+            compareKey(since, k) < 0 &&
+            !this.#besideUs(g, l, k),
         ),
     )
+  }
+
+  /**
+   * Is gateway mate `g` of LAN `l` only beside us: on the established ring of each of our other
+   * LANs too, with us there since before `k`, and on no ring we know of a LAN we are not on?
+   * What it could bring below `k` it gets on those rings, where we get it too: a mate it has
+   * had there since before `k` has been ours since then as well.
+   */
+  #besideUs(g: number, l: LanState, k: MessageKey): boolean {
+    if (this.#lans.length < 2) return false
+    for (const o of this.#lans) {
+      if (o === l) continue
+      const since = o.since.get(g)
+      if (o.phase !== 'established' || since === undefined || compareKey(since, k) >= 0)
+        return false
+    }
+    for (const e of this.#table.values())
+      if (e.members.includes(g as NodeId) && this.#isFar(e)) return false
+    return true
   }
 
   /** Is a ring of LAN `lan` with this processor in it part of the topology? */
@@ -1640,8 +1662,26 @@ class MultiringImpl implements Multiring {
       cc.gateways.map((g, i) => [g, cc.gatewayNonces[i] as number]),
     )
     const far = this.#remoteGwRings.get(k)
-    // Only a gateway mate that has been with us since before the CC can still bring its TC.
-    if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) return 'abandon'
+    // Only a gateway mate that has been with us since before the CC can still bring its TC. A
+    // gateway that has none says so on its LANs with a TC that brings no ring (a TC whose
+    // topology does not reach a processor gives the CC up there): the ordinary members behind
+    // it cannot see its LAN rings, and would wait for the TC for ever.
+    if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) {
+      if (this.isGateway && !this.#tcDone.has(k)) {
+        this.#tcDone.add(k)
+        const none: TcMessage = {
+          kind: 'tc',
+          sender: this.#me,
+          ccTs: cc.ts,
+          ccRing: cc.ring,
+          rings: [],
+        }
+        this.#tcs.set(k, none)
+        this.#trimTopologyMsgs()
+        this.#sendTc(none, -1)
+      }
+      return 'abandon'
+    }
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
       !this.#lans.some((l) => {
@@ -1788,6 +1828,13 @@ class MultiringImpl implements Multiring {
     for (const e of [...this.#table.values()]) {
       if (e.list.length > 0 || this.#blocking(e) || this.#topo.has(e.k)) continue
       this.#table.delete(e.k)
+      // A ring cut off from us that a later topology brings back still ends where its
+      // successor's CC said (kept in the table, it would not be reopened at all).
+      if (e.closed && e.ended) {
+        this.#laterEnds.set(e.k, e.endTs)
+        while (this.#laterEnds.size > ENDED_REMEMBERED)
+          this.#laterEnds.delete(this.#laterEnds.keys().next().value as string)
+      }
       this.#remember(e.k)
     }
   }

@@ -269,6 +269,62 @@ describe('a remote CC whose TC can no longer reach us', () => {
   })
 })
 
+describe("a remote CC's TC that no gateway mate can bring any more", () => {
+  it('is given up by a gateway whose other mates are only beside it, with a TC naming no ring', () => {
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 50, seq: 6n }
+    // LAN 1: R1 {50, 60, 100}; LAN 0: R0 {60, 100}. 60 is a gateway on the same two LANs as we
+    // are; 50 alone links us to LAN 2.
+    const r1 = form(lan1, S1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    deliver(lan1, 50, nt(50, 1, r1, []), S1)
+    deliver(lan1, 60, nt(60, 1, r1, []), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
+    const r0 = form(lan0, SRP0, 100, [60, 100], { 60: { gateway: true } }).forRing
+    deliver(lan0, 60, nt(60, 2, r0, []), SRP0)
+    deliver(lan1, 50, gv(50, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    // A's CC (LAN 2, gateway 50) comes; R1 moves past it, R0 not yet.
+    deliver(lan1, 50, remoteCc(A, 20, 2, [1, 50]), S1)
+    deliver(lan1, 50, gv(50, 1000), S1, 'safe')
+    // 50 leaves unseen and comes back from a ring of its own: what it puts on LAN 1 below that
+    // ring's CC is dropped; then LAN 1 moves on to a next ring, 50 with it (A is reached through
+    // 50 again, but only by a path that joined us after A's CC).
+    form(lan1, { rep: 50, seq: 7n }, 100, [50, 60, 100], {
+      50: { gateway: true, pred: { ring: { rep: 50, seq: 77n }, ts: 900 }, clock: 1000 },
+      60: { gateway: true },
+    })
+    form(lan1, { rep: 50, seq: 8n }, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    })
+    expect(g.mr.stats().ccsAbandoned).toBe(0)
+    // R0 moves past A's CC. 60 has been with us since before it on both LANs, but what it
+    // could bring it would get on those same rings: no one can bring A's TC any more.
+    deliver(lan0, 60, gv(60, 1000), SRP0, 'safe')
+    expect(g.mr.stats().ccsAbandoned).toBe(1)
+    // Our ordinary mates cannot see that: we tell them with a TC that brings no ring.
+    for (const lan of [lan0, lan1]) {
+      const tc = sentOf(lan, 'tc').find((t) => ringKey(t.ccRing) === ringKey(A))
+      expect(tc?.rings).toEqual([])
+    }
+  })
+
+  it('is given up by an ordinary member when its gateway sends a TC naming no ring', () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    expect(p.mr.stats().ccsAbandoned).toBe(0)
+    deliver(p.ring, 50, { kind: 'tc', sender: nodeId(50), ccTs: 2, ccRing: A, rings: [] }, SRP0)
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    expect(keys(p.mr.topology)).toEqual([ringKey(p.r0)])
+  })
+})
+
 describe('rule 7: new paths bring nothing older than themselves', () => {
   it('drops a message below the new ring CC from a new member, takes it from an old one', () => {
     const p = established()
