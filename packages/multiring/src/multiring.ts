@@ -164,9 +164,18 @@ interface LanState {
   /**
    * What members new to us put on the ring at or above their `since` key, held until that key
    * (our ring's CC) is delivered: older messages of the same source rings may still be on their
-   * way by the old paths (reference §4 rule 7, "buffered if above").
+   * way by the old paths (reference §4 rule 7, "buffered if above"). Each keeps the key it waits
+   * for and the ring it came on: the LAN's next start round gives its sender a new key (or its
+   * next incarnation one), and judged by that it was held for ever behind a CC that waited for
+   * it, or dropped as a new path (0x18c04).
    */
-  held: { m: RegularMessage | GvMessage | CcMessage | TcMessage; from: NodeId }[]
+  held: {
+    m: RegularMessage | GvMessage | CcMessage | TcMessage
+    from: NodeId
+    until: MessageKey
+    ring: RingId
+    old: boolean
+  }[]
   /** The incarnation nonce of each member's last start here (a restarted member sends no NT). */
   readonly nonces: Map<number, number>
   phase: 'none' | 'forming' | 'established'
@@ -595,19 +604,21 @@ class MultiringImpl implements Multiring {
     m: RegularMessage | GvMessage | CcMessage | TcMessage,
     from: NodeId,
     old = false,
+    judged = false,
   ): void {
-    if (m.kind === 'tc' || m.kind === 'cc' || m.stamped) {
+    if (!judged && (m.kind === 'tc' || m.kind === 'cc' || m.stamped)) {
       const key: MessageKey =
         m.kind === 'tc'
           ? { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc }
           : { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
       if (this.#newPath(ls, from, key)) return
-      if (this.#isNewMember(ls, from)) {
+      const until = ls.since.get(from)
+      if (until !== undefined && !this.#deliveredTo(until)) {
         if (ls.held.length >= this.#cfg.joinBufferMax) {
           drop(this.#stats, MultiringErrorCode.BufferFull)
           return
         }
-        ls.held.push({ m, from })
+        ls.held.push({ m, from, until, ring: ls.est as RingId, old })
         return
       }
     }
@@ -632,24 +643,37 @@ class MultiringImpl implements Multiring {
    * member that was not on our previous ring there, came by a new path: its source was not in
    * our topology at that time (the other side of a merge), so it is not ours to deliver.
    */
-  /** `from` joined us on this LAN with a ring whose CC is not delivered yet. */
-  #isNewMember(ls: LanState, from: NodeId): boolean {
-    const since = ls.since.get(from)
-    if (since === undefined) return false
+  /** Has delivery reached key `k` (a member's join key: its ring's CC)? */
+  #deliveredTo(k: MessageKey): boolean {
     const last = this.#lastDelivered
-    return last === undefined || compareKey(last, since) < 0
+    return last !== undefined && compareKey(last, k) >= 0
   }
 
-  /** Hands on what was held from members whose ring's CC has now been delivered. */
+  /**
+   * Hands on what was held once the CC it waited for has been delivered, judged as it was when
+   * it came (its sender may have joined us anew since); what came on an earlier ring of the LAN
+   * proves nothing about what this ring's members hold.
+   */
   #releaseHeld(): void {
     for (const ls of this.#lans) {
       if (ls.held.length === 0) continue
       const go: LanState['held'] = []
       const keep: LanState['held'] = []
-      for (const p of ls.held) (this.#isNewMember(ls, p.from) ? keep : go).push(p)
+      for (const p of ls.held) (this.#deliveredTo(p.until) ? go : keep).push(p)
       if (go.length === 0) continue
       ls.held = keep
-      for (const p of go) this.#onRingMessage(ls, p.m, p.from)
+      for (const p of go) {
+        // A CC or TC whose sender has joined us anew (or left) since came by a path that is
+        // gone: no TC of that CC can come by it.
+        const now = ls.since.get(p.from)
+        const anew = now === undefined || compareKey(now, p.until) !== 0
+        if ((p.m.kind === 'cc' || p.m.kind === 'tc') && anew) {
+          drop(this.#stats, MultiringErrorCode.NewPath)
+          continue
+        }
+        const old = p.old || ls.est === undefined || !ringIdEquals(p.ring, ls.est)
+        this.#onRingMessage(ls, p.m, p.from, old, true)
+      }
     }
   }
 
