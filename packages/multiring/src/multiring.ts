@@ -1628,6 +1628,9 @@ class MultiringImpl implements Multiring {
       const all = new Map<string, ViewRing>()
       all.set(k, { ring: cc.ring, lan: cc.lan, members: cc.members })
       const gone = new Set<string>()
+      // The rings each counted gateway's NT lists: a gateway lists every ring it is on as the
+      // incarnation the CC names (its own rings always reach it).
+      const listed = new Map<number, Set<string>>()
       for (const g of cc.gateways) {
         // A gateway that left this LAN's ring (or came back as a new incarnation) without
         // sending its NT is not waited for; decided at that srp event, so an NT of it that comes
@@ -1646,6 +1649,7 @@ class MultiringImpl implements Multiring {
             : got?.get(g)
         if (nt === undefined) return 'wait'
         for (const e of nt.ended) gone.add(ringKey(e))
+        listed.set(g, new Set(nt.rings.map((r) => ringKey(r.ring))))
         for (const r of nt.rings) {
           const rk = ringKey(r.ring)
           if (rk !== k && !preds.has(rk) && !all.has(rk)) all.set(rk, r)
@@ -1654,6 +1658,17 @@ class MultiringImpl implements Multiring {
       // A ring one side still lists but another knows was superseded (its successor is in the
       // union, or was itself replaced) is not part of the topology.
       for (const rk of gone) if (rk !== k) all.delete(rk)
+      // A ring another NT lists with a gateway of this CC in it that the gateway's own NT does
+      // not list holds a former incarnation of it (or one it left): it is not on that ring as
+      // the incarnation the CC names, and links nothing there. Left in, the ring's entry at a
+      // processor that did not know it took the CC's nonce for it, and the restarted gateway
+      // (itself too: the ring listed it) kept a dead ring of its former self reachable (0x1fcff).
+      for (const [rk, r] of all) {
+        if (rk === k) continue
+        const not = r.members.filter((n) => listed.has(n) && !listed.get(n)?.has(rk))
+        if (not.length > 0)
+          all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
+      }
       const rings = this.#reachable(all)
       if (this.isGateway && !this.#tcDone.has(k)) {
         this.#tcDone.add(k)

@@ -466,3 +466,28 @@ describe('a ring known only from an NT', () => {
     expect(blocked()).not.toContain(ringKey(A))
   })
 })
+
+describe('a ring an NT lists with another gateway of the CC in it', () => {
+  it('leaves that gateway out when its own NT does not list the ring (a former self of it)', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    // 50 still lists A (LAN 1), where 60 was before it restarted; 60 lists its own ring B there.
+    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50, 60])]), SRP0)
+    deliver(ring, 60, nt(60, 1, r0, [view(B, 1, [60])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(r0)].sort())
+    const a = p.mr.topology.find((r) => ringKey(r.ring) === ringKey(A))
+    expect(a?.members).toEqual([1, 50])
+    expect(blockedOf(p)).toContain(`empty list of ${ringKey(A)}`)
+    // 50 restarts too: nothing links A any more (60, the incarnation the CC names, never did),
+    // so A blocks no more.
+    form(ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true, nonce: 7 },
+      60: { gateway: true },
+    })
+    expect(blockedOf(p)).not.toContain(ringKey(A))
+  })
+})
