@@ -1731,7 +1731,10 @@ class MultiringImpl implements Multiring {
       }) &&
       ![...(far?.get(g) ?? [])].some((rk) => {
         const o = this.#table.get(rk)
-        return o !== undefined && !o.closed && !o.ended
+        // Not where the ring's CC names it with another nonce than this CC: a successor ring
+        // it restarted into holds a later incarnation, which never had this CC and sends no TC
+        // for it (0x164a7).
+        return o !== undefined && !o.closed && !o.ended && !this.#twoSelves(e, o, g)
       })
     if (cc.gateways.length > 0 && cc.gateways.every(gone)) return 'abandon'
     // A ring whose successor's CC is in is not cut off: its TC is on its way.

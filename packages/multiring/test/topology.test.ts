@@ -269,6 +269,46 @@ describe('a remote CC whose TC can no longer reach us', () => {
   })
 })
 
+describe('a remote CC whose only gateway restarted', () => {
+  it('is given up although a far successor ring holds the gateway again, as its new incarnation', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    deliver(ring, 50, nt(50, 1, r0, []), SRP0)
+    deliver(ring, 60, nt(60, 1, r0, []), SRP0)
+    // 60 restarts (another nonce) and is back on our LAN.
+    const r1 = form(ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, nonce: 7 },
+    }).forRing
+    deliver(ring, 50, nt(50, p.mr.clock, r1, []), SRP1)
+    deliver(ring, 60, nt(60, p.mr.clock, r1, []), SRP1)
+    expect(keys(p.mr.topology)).toEqual([ringKey(r1)])
+    // 50 (with us since before both) brings the CC of C on LAN 1, which 60's new self formed as
+    // the successor of A, then the CC of A, which names 60's former self as its only gateway.
+    const C: RingId = { rep: 1, seq: 11n }
+    deliver(
+      ring,
+      50,
+      {
+        ...remoteCc(C, 60, 1, [1, 60]),
+        preds: [{ ring: A, ts: 55 }],
+        gateways: [nodeId(60)],
+        gatewayNonces: [7],
+      },
+      SRP1,
+    )
+    deliver(ring, 50, { ...remoteCc(A, 50, 1, [1, 60]), gateways: [nodeId(60)] }, SRP1)
+    deliver(ring, 50, gv(50, 1000), SRP1, 'safe')
+    // No one can send A's TC: 60 on C is not the incarnation A's CC names.
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    expect(blockedOf(p)).toContain(`${ringKey(C)}: remote CC`)
+  })
+})
+
 describe("a remote CC's TC that no gateway mate can bring any more", () => {
   it('is given up by a gateway whose other mates are only beside it, with a TC naming no ring', () => {
     const g = processor(100, [0, 1])
