@@ -1562,8 +1562,14 @@ class MultiringImpl implements Multiring {
           if (r === 'abandon') {
             best.list.shift()
             // A ring of ours stays open: its messages still come, and its successor's CC ends it.
-            if (!head.cc.members.includes(this.#me)) best.closed = true
-            else this.#remember(best.k, this.#passed)
+            // A remote ring whose CC is given up never joins our topology: what it sent after the
+            // CC is not delivered here either (what a processor holds of it then depends on its
+            // path: a mate that held the CC from a gateway new to it and dropped it when that
+            // gateway left has none of it, 0x2713d), and what comes later is late.
+            if (!head.cc.members.includes(this.#me)) {
+              best.closed = true
+              best.list.length = 0
+            } else this.#remember(best.k, this.#passed)
             this.#stats.ccsAbandoned++
             this.#prune()
             continue

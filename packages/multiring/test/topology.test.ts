@@ -363,6 +363,21 @@ describe("a remote CC's TC that no gateway mate can bring any more", () => {
     expect(p.mr.stats().ccsAbandoned).toBe(1)
     expect(keys(p.mr.topology)).toEqual([ringKey(p.r0)])
   })
+
+  it("delivers none of the given-up ring's messages, held or late", () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    // A's messages after its CC: a member that got the CC by a mate new to it, which left
+    // before the CC's key was delivered, never has them (0x2713d).
+    deliver(p.ring, 50, reg(A, 3), SRP0)
+    deliver(p.ring, 50, reg(A, 4), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { kind: 'tc', sender: nodeId(50), ccTs: 2, ccRing: A, rings: [] }, SRP0)
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    deliver(p.ring, 50, reg(A, 5), SRP0)
+    expect(p.rec.delivered).toEqual([])
+    expect(p.mr.stats().rxDropped['ERR_MULTIRING_LATE']).toBe(1)
+  })
 })
 
 describe('rule 7: new paths bring nothing older than themselves', () => {
