@@ -2089,9 +2089,25 @@ class MultiringImpl implements Multiring {
   ): NodeId[] {
     const onLan = new Set<number>()
     for (const r of oldRings.values()) if (r.lan === cc.lan) for (const n of r.members) onLan.add(n)
+    // A member that is on a later ring of the CC's LAN in the old topology, one the CC does not
+    // end, is past the round whose start the CC holds (srp ring seqs rise for a processor, also
+    // across restarts): that start was a former self's, sent before it failed, and the
+    // processor came back and is with us since (its new ring came in with a restarted clock, so
+    // before this CC). It counts itself, so every processor must; judged by that start it was
+    // left out everywhere else (0x18903, same view). On an earlier ring, it is the old topology
+    // that holds a former self, and the start is what counts.
+    const ends = new Set([ringKey(cc.ring), ...cc.preds.map((p) => ringKey(p.ring))])
+    const moved = (n: number): boolean =>
+      [...oldRings].some(
+        ([rk, r]) =>
+          r.lan === cc.lan &&
+          !ends.has(rk) &&
+          r.ring.seq > cc.ring.seq &&
+          r.members.includes(n as NodeId),
+      )
     const came = (n: number): boolean => {
       const i = cc.members.indexOf(n as NodeId)
-      if (i < 0 || n === this.#me || !onLan.has(n)) return true
+      if (i < 0 || n === this.#me || !onLan.has(n) || moved(n)) return true
       const p = cc.memberPreds[i] as number
       if (p === NO_PRED) return false
       const pred = cc.preds[p] as RingTs

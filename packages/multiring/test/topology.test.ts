@@ -16,7 +16,15 @@ import {
   type TcMessage,
   type ViewRing,
 } from '../src/index.ts'
-import { deliver, type FakeRing, install, lastSent, processor, remoteCc } from './harness.ts'
+import {
+  deliver,
+  type FakeRing,
+  HARNESS_NONCE,
+  install,
+  lastSent,
+  processor,
+  remoteCc,
+} from './harness.ts'
 
 const SRP0: RingId = { rep: 50, seq: 4n }
 const SRP1: RingId = { rep: 50, seq: 5n }
@@ -544,5 +552,69 @@ describe('a ring an NT lists with another gateway of the CC in it', () => {
       60: { gateway: true },
     })
     expect(blockedOf(p)).not.toContain(ringKey(A))
+  })
+})
+
+describe('a CC whose start round a gateway began before it restarted', () => {
+  /**
+   * Gateways 50 and 60 link LAN 0 to LAN 1; our NTs put 50 on X there (alone), 60 on Y. A
+   * {1, 50, 60} on LAN 1 ends Y; 50's start in its CC names P, a ring X does not succeed.
+   * Returns the CC's transitional configuration here.
+   */
+  function survivors(xSeq: bigint): number[] {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const X: RingId = { rep: 50, seq: xSeq }
+    const Y: RingId = { rep: 60, seq: 5n }
+    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    deliver(ring, 50, nt(50, 1, r0, [view(X, 1, [50])]), SRP0)
+    deliver(ring, 60, nt(60, 1, r0, [view(Y, 1, [60])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(r0), ringKey(X), ringKey(Y)].sort())
+    const P: RingId = { rep: 50, seq: 3n }
+    const Q: RingId = { rep: 1, seq: 3n }
+    deliver(
+      ring,
+      60,
+      {
+        ...remoteCc(A, 2, 1, [1, 50, 60]),
+        sender: nodeId(60),
+        preds: [
+          { ring: Q, ts: 1 },
+          { ring: P, ts: 1 },
+          { ring: Y, ts: 1 },
+        ],
+        memberPreds: [0, 1, 2],
+        gateways: [nodeId(50), nodeId(60)],
+        gatewayNonces: [7, HARNESS_NONCE],
+      },
+      SRP0,
+    )
+    deliver(ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(ring, 50, { ...gv(50, 10), stamped: true, ring: X }, SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(60),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(r0, 0, [50, 60, 100]), view(X, 1, [50]), view(A, 1, [1, 50, 60])],
+    }
+    deliver(ring, 60, tc, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(X), ringKey(r0)].sort())
+    expect(regulars(p).at(-1)).toEqual([1, 50, 60, 100])
+    return [...p.rec.confs.filter((c) => c.kind === 'transitional').at(-1)!.members]
+  }
+
+  it('counts it as a survivor when the old topology has it on a later ring of that LAN', () => {
+    // A was established after 50 failed, with its former self's start (and nonce); 50 restarted
+    // and formed X, a later srp ring. As it is now it came with us, as it counts itself.
+    expect(survivors(99n)).toEqual([50, 60, 100])
+  })
+
+  it('goes by its start when the old topology has it on an earlier ring there', () => {
+    // X is what a former self of 50 left in our topology; the 50 of A's CC joins anew.
+    expect(survivors(4n)).toEqual([60, 100])
   })
 })
