@@ -1141,11 +1141,16 @@ class MultiringImpl implements Multiring {
     }
     this.#alone = { id, left }
     this.#topoMembers = [this.#me]
+    this.#tellAlone('transitional', this.#alone)
+  }
+
+  /** Our configuration of our own (#tailLost), its transitional or its regular half. */
+  #tellAlone(kind: 'transitional' | 'regular', a: { id: RingId; left: NodeId[] }): void {
     this.#listener.onConfigurationChange({
-      kind: 'transitional',
-      ringId: id,
+      kind,
+      ringId: a.id,
       members: [this.#me],
-      left,
+      left: a.left,
       joined: [],
     })
   }
@@ -2029,16 +2034,9 @@ class MultiringImpl implements Multiring {
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
   #install(rings: Map<string, ViewRing>, topoId: RingId, key: MessageKey, cc: CcMessage): void {
     if (this.#alone !== undefined) {
-      const { id, left } = this.#alone
-      this.#topoId = id
+      this.#topoId = this.#alone.id
+      this.#tellAlone('regular', this.#alone)
       this.#alone = undefined
-      this.#listener.onConfigurationChange({
-        kind: 'regular',
-        ringId: id,
-        members: [this.#me],
-        left,
-        joined: [],
-      })
     }
     const old = this.#topoMembers
     const members = membersOf(rings)

@@ -281,19 +281,9 @@ describe('a remote CC whose only gateway restarted', () => {
   it('is given up although a far successor ring holds the gateway again, as its new incarnation', () => {
     const p = processor(100, [0])
     const ring = p.rings.get(0)!
-    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
-      50: { gateway: true },
-      60: { gateway: true },
-    }).forRing
-    deliver(ring, 50, nt(50, 1, r0, []), SRP0)
-    deliver(ring, 60, nt(60, 1, r0, []), SRP0)
+    withGateways(p, ring, SRP0, [], [])
     // 60 restarts (another nonce) and is back on our LAN.
-    const r1 = form(ring, SRP1, 100, [50, 60, 100], {
-      50: { gateway: true },
-      60: { gateway: true, nonce: 7 },
-    }).forRing
-    deliver(ring, 50, nt(50, p.mr.clock, r1, []), SRP1)
-    deliver(ring, 60, nt(60, p.mr.clock, r1, []), SRP1)
+    const r1 = withGateways(p, ring, SRP1, [], [], { 50: {}, 60: { nonce: 7 } })
     expect(keys(p.mr.topology)).toEqual([ringKey(r1)])
     // 50 (with us since before both) brings the CC of C on LAN 1, which 60's new self formed as
     // the successor of A, then the CC of A, which names 60's former self as its only gateway.
@@ -325,12 +315,7 @@ describe("a remote CC's TC that no gateway mate can bring any more", () => {
     const S1: RingId = { rep: 50, seq: 6n }
     // LAN 1: R1 {50, 60, 100}; LAN 0: R0 {60, 100}. 60 is a gateway on the same two LANs as we
     // are; 50 alone links us to LAN 2.
-    const r1 = form(lan1, S1, 100, [50, 60, 100], {
-      50: { gateway: true },
-      60: { gateway: true },
-    }).forRing
-    deliver(lan1, 50, nt(50, 1, r1, []), S1)
-    deliver(lan1, 60, nt(60, 1, r1, []), S1)
+    const r1 = withGateways(g, lan1, S1, [], [])
     expect(keys(g.mr.topology)).toEqual([ringKey(r1)])
     const r0 = form(lan0, SRP0, 100, [60, 100], { 60: { gateway: true } }).forRing
     deliver(lan0, 60, nt(60, 2, r0, []), SRP0)
@@ -423,6 +408,27 @@ function throughGateway50() {
   deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50])]), SRP0)
   expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
   return { p, ring, r0 }
+}
+
+/**
+ * srp installs {50, 60, 100} on `ring`, 50 and 60 gateways (`over` changes their starts), and
+ * each sends its NT for the new ring's CC, listing `r50` and `r60`. Returns the new ring.
+ */
+function withGateways(
+  p: ReturnType<typeof processor>,
+  ring: FakeRing,
+  srp: RingId,
+  r50: ViewRing[],
+  r60: ViewRing[],
+  over: Record<50 | 60, Partial<StartMessage>> = { 50: {}, 60: {} },
+): RingId {
+  const r = form(ring, srp, 100, [50, 60, 100], {
+    50: { gateway: true, ...over[50] },
+    60: { gateway: true, ...over[60] },
+  }).forRing
+  deliver(ring, 50, nt(50, p.mr.clock, r, r50), srp)
+  deliver(ring, 60, nt(60, p.mr.clock, r, r60), srp)
+  return r
 }
 
 /** Why the processor's delivery stops (its internal debug state). */
@@ -534,13 +540,8 @@ describe('a ring an NT lists with another gateway of the CC in it', () => {
   it('leaves that gateway out when its own NT does not list the ring (a former self of it)', () => {
     const p = processor(100, [0])
     const ring = p.rings.get(0)!
-    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
-      50: { gateway: true },
-      60: { gateway: true },
-    }).forRing
     // 50 still lists A (LAN 1), where 60 was before it restarted; 60 lists its own ring B there.
-    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50, 60])]), SRP0)
-    deliver(ring, 60, nt(60, 1, r0, [view(B, 1, [60])]), SRP0)
+    const r0 = withGateways(p, ring, SRP0, [view(A, 1, [1, 50, 60])], [view(B, 1, [60])])
     expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(r0)].sort())
     const a = p.mr.topology.find((r) => ringKey(r.ring) === ringKey(A))
     expect(a?.members).toEqual([1, 50])
@@ -566,12 +567,7 @@ describe('a CC whose start round a gateway began before it restarted', () => {
     const ring = p.rings.get(0)!
     const X: RingId = { rep: 50, seq: xSeq }
     const Y: RingId = { rep: 60, seq: 5n }
-    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
-      50: { gateway: true },
-      60: { gateway: true },
-    }).forRing
-    deliver(ring, 50, nt(50, 1, r0, [view(X, 1, [50])]), SRP0)
-    deliver(ring, 60, nt(60, 1, r0, [view(Y, 1, [60])]), SRP0)
+    const r0 = withGateways(p, ring, SRP0, [view(X, 1, [50])], [view(Y, 1, [60])])
     expect(keys(p.mr.topology)).toEqual([ringKey(r0), ringKey(X), ringKey(Y)].sort())
     const P: RingId = { rep: 50, seq: 3n }
     const Q: RingId = { rep: 1, seq: 3n }
