@@ -1100,9 +1100,7 @@ class MultiringImpl implements Multiring {
       const pe = this.#table.get(k)
       if (pe === undefined) {
         // Its own CC may still come (by another path, or in a TC): it ends there.
-        if ((this.#laterEnds.get(k) ?? -1) < p.ts) this.#laterEnds.set(k, p.ts)
-        while (this.#laterEnds.size > ENDED_REMEMBERED)
-          this.#laterEnds.delete(this.#laterEnds.keys().next().value as string)
+        this.#laterEnd(k, p.ts)
         continue
       }
       pe.ended = true
@@ -1153,6 +1151,13 @@ class MultiringImpl implements Multiring {
       left: a.left,
       joined: [],
     })
+  }
+
+  /** Ring `k`, not in the table, ends at `ts` if it comes (back). */
+  #laterEnd(k: string, ts: number): void {
+    if ((this.#laterEnds.get(k) ?? -1) < ts) this.#laterEnds.set(k, ts)
+    while (this.#laterEnds.size > ENDED_REMEMBERED)
+      this.#laterEnds.delete(this.#laterEnds.keys().next().value as string)
   }
 
   /** A ring entry was created: a successor CC already held may have ended it. */
@@ -1681,18 +1686,14 @@ class MultiringImpl implements Multiring {
           all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
       }
       const rings = this.#reachable(all)
-      if (this.isGateway && !this.#tcDone.has(k)) {
-        this.#tcDone.add(k)
-        this.#trimTopologyMsgs()
-        const tc: TcMessage = {
-          kind: 'tc',
-          sender: this.#me,
-          ccTs: cc.ts,
-          ccRing: cc.ring,
-          rings: [...rings.values()],
-        }
-        this.#sendTc(tc, cc.lan)
+      const tc: TcMessage = {
+        kind: 'tc',
+        sender: this.#me,
+        ccTs: cc.ts,
+        ccRing: cc.ring,
+        rings: [...rings.values()],
       }
+      this.#sendTcOnce(k, tc, cc.lan)
       return this.#unlessCut(rings, cc)
     }
     const tc = this.#tcs.get(k)
@@ -1718,7 +1719,6 @@ class MultiringImpl implements Multiring {
     // it cannot see its LAN rings, and would wait for the TC for ever.
     if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) {
       if (this.isGateway && !this.#tcDone.has(k)) {
-        this.#tcDone.add(k)
         const none: TcMessage = {
           kind: 'tc',
           sender: this.#me,
@@ -1727,8 +1727,7 @@ class MultiringImpl implements Multiring {
           rings: [],
         }
         this.#tcs.set(k, none)
-        this.#trimTopologyMsgs()
-        this.#sendTc(none, -1)
+        this.#sendTcOnce(k, none, -1)
       }
       return 'abandon'
     }
@@ -1846,11 +1845,16 @@ class MultiringImpl implements Multiring {
       this.#trimTopologyMsgs()
     }
     // Forwarded network-wide, once (the gateways of the CC's ring send their own).
-    if (this.isGateway && !this.#tcDone.has(k)) {
-      this.#tcDone.add(k)
-      this.#sendTc(m, lan)
-    }
+    this.#sendTcOnce(k, m, lan)
     this.#runDelivery()
+  }
+
+  /** A gateway sends (or forwards) the TC of the CC of ring `k` once, on its LANs but `exceptLan`. */
+  #sendTcOnce(k: string, tc: TcMessage, exceptLan: number): void {
+    if (!this.isGateway || this.#tcDone.has(k)) return
+    this.#tcDone.add(k)
+    this.#trimTopologyMsgs()
+    this.#sendTc(tc, exceptLan)
   }
 
   /** A TC onto every attached LAN but `exceptLan`. */
@@ -1883,11 +1887,7 @@ class MultiringImpl implements Multiring {
       this.#table.delete(e.k)
       // A ring cut off from us that a later topology brings back still ends where its
       // successor's CC said (kept in the table, it would not be reopened at all).
-      if (e.closed && e.ended) {
-        this.#laterEnds.set(e.k, e.endTs)
-        while (this.#laterEnds.size > ENDED_REMEMBERED)
-          this.#laterEnds.delete(this.#laterEnds.keys().next().value as string)
-      }
+      if (e.closed && e.ended) this.#laterEnd(e.k, e.endTs)
       this.#remember(e.k)
     }
   }
