@@ -4,9 +4,10 @@
 // condition), so no build step is needed and what runs is what you read. In an installed package
 // it runs the compiled dist/ in this process.
 //
-// Unlike the other bins (tools/dissect/bin/totem-dissect.mjs), the daemon runs as an asynchronous
-// child in its own process group, and this process forwards SIGTERM, SIGINT and SIGHUP to it
-// exactly once (a terminal's Ctrl-C reaches only this group, so the daemon never sees it twice).
+// Unlike the other bins (tools/dissect/bin/totem-dissect.mjs, whose child shares the terminal's
+// process group), the daemon runs in its own process group, and this process forwards SIGTERM,
+// SIGINT and SIGHUP to it exactly once (a terminal's Ctrl-C reaches only this group, so the
+// daemon never sees it twice).
 // SIGKILL cannot be forwarded: the daemon watches its IPC channel to this process and, when it
 // breaks, kills itself with SIGKILL too, so `kill -9 <launcher pid>` is a crash of the daemon.
 import { spawn } from 'node:child_process'
