@@ -1707,8 +1707,9 @@ class MultiringImpl implements Multiring {
     }
     // No TC can come when none of the ring's gateways is still around as the incarnation that
     // formed the ring (the CC names their nonces): each has been on a LAN ring of ours, is on
-    // none now (or came back with another nonce), and is on no ring of a far LAN where it was
-    // seen since the CC came (a TC could come from there through another gateway).
+    // none now (or came back with another nonce, or is with us there only since the CC or
+    // later), and is on no ring of a far LAN where it was seen since the CC came (a TC could
+    // come from there through another gateway).
     const seen = new Map<number, number>(
       cc.gateways.map((g, i) => [g, cc.gatewayNonces[i] as number]),
     )
@@ -1717,27 +1718,18 @@ class MultiringImpl implements Multiring {
     // gateway that has none says so on its LANs with a TC that brings no ring (a TC whose
     // topology does not reach a processor gives the CC up there): the ordinary members behind
     // it cannot see its LAN rings, and would wait for the TC for ever.
-    if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) {
-      if (this.isGateway && !this.#tcDone.has(k)) {
-        const none: TcMessage = {
-          kind: 'tc',
-          sender: this.#me,
-          ccTs: cc.ts,
-          ccRing: cc.ring,
-          rings: [],
-        }
-        this.#tcs.set(k, none)
-        this.#sendTcOnce(k, none, -1)
-      }
-      return 'abandon'
-    }
+    if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) return this.#noTc(k, cc)
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
       !this.#lans.some((l) => {
         if (!l.srpMembers.includes(g as NodeId)) return false
         const was = seen.get(g)
         const now = this.#currentNonce(l, g)
-        return was === undefined || now === undefined || now === was
+        if (was !== undefined && now !== undefined && now !== was) return false
+        // With us on this LAN's ring only since the CC or later: what it puts on the ring
+        // below the key it joined us at is dropped (rule 7), its TC too.
+        const since = l.phase === 'established' ? l.since.get(g) : undefined
+        return since === undefined || compareKey(since, e.list[0]?.key as MessageKey) < 0
       }) &&
       ![...(far?.get(g) ?? [])].some((rk) => {
         const o = this.#table.get(rk)
@@ -1746,9 +1738,31 @@ class MultiringImpl implements Multiring {
         // for it (0x164a7).
         return o !== undefined && !o.closed && !o.ended && !this.#twoSelves(e, o, g)
       })
-    if (cc.gateways.length > 0 && cc.gateways.every(gone)) return 'abandon'
+    // Likewise when none of its gateways is around any more: the ordinary members behind us
+    // never shared a LAN with them, cannot see them go, and would wait for the TC for ever.
+    if (cc.gateways.length > 0 && cc.gateways.every(gone)) return this.#noTc(k, cc)
     // A ring whose successor's CC is in is not cut off: its TC is on its way.
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
+  }
+
+  /**
+   * The remote CC of ring `k` is given up here, as no TC can come: a gateway says so on all its
+   * LANs with a TC that brings no ring (a TC whose topology does not reach a processor gives
+   * the CC up there).
+   */
+  #noTc(k: string, cc: CcMessage): 'abandon' {
+    if (this.isGateway && !this.#tcDone.has(k)) {
+      const none: TcMessage = {
+        kind: 'tc',
+        sender: this.#me,
+        ccTs: cc.ts,
+        ccRing: cc.ring,
+        rings: [],
+      }
+      this.#tcs.set(k, none)
+      this.#sendTcOnce(k, none, -1)
+    }
+    return 'abandon'
   }
 
   /**

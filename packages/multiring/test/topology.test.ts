@@ -435,6 +435,66 @@ function withGateways(
 // biome-ignore lint/suspicious/noExplicitAny: internal debug state
 const blockedOf = (p: ReturnType<typeof processor>): string => (p.mr as any).debugState().blocked
 
+describe('a remote CC whose gateways are all gone', () => {
+  /**
+   * Gateway 100 on LAN 0 {50, 100} and LAN 1 {60, 100}; 60 (with us since before) brings the CC
+   * of A (LAN 2, gateway 50), then the CC of A's successor, which 50 is not on. Both rings move
+   * past A's CC, which waits for its TC (50 may still send it on LAN 0, 60 bring it on LAN 1).
+   */
+  function waitingForA() {
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 60, seq: 6n }
+    const r1 = form(lan1, S1, 100, [60, 100], { 60: { gateway: true } }).forRing
+    deliver(lan1, 60, nt(60, g.mr.clock, r1, []), S1)
+    const r0 = form(lan0, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(lan0, 50, nt(50, g.mr.clock, r0, []), SRP0)
+    deliver(lan1, 60, gv(60, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    deliver(lan1, 60, remoteCc(A, 20, 2, [1, 50]), S1)
+    const A2: RingId = { rep: 1, seq: 11n }
+    deliver(
+      lan1,
+      60,
+      {
+        ...remoteCc(A2, 30, 2, [1]),
+        preds: [{ ring: A, ts: 25 }],
+        memberPreds: [0],
+        gateways: [],
+        gatewayNonces: [],
+      },
+      S1,
+    )
+    deliver(lan0, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(lan1, 60, gv(60, 1000), S1, 'safe')
+    expect(g.mr.stats().ccsAbandoned).toBe(0)
+    expect(blockedOf(g)).toContain(`${ringKey(A)}: remote CC`)
+    const tcA = (lan: FakeRing) => sentOf(lan, 'tc').find((t) => ringKey(t.ccRing) === ringKey(A))
+    return { ...g, lan0, lan1, tcA }
+  }
+
+  it('is given up when its gateway is back on our LAN ring only since after it', () => {
+    const g = waitingForA()
+    // 50 leaves unseen and comes back from a ring of its own (the same incarnation): what it
+    // puts on LAN 0 below the new ring's CC, A's TC among it, is dropped (rule 7).
+    form(g.lan0, SRP1, 100, [50, 100], {
+      50: { gateway: true, pred: { ring: { rep: 50, seq: 77n }, ts: 900 }, clock: 1000 },
+    })
+    expect(blockedOf(g)).not.toContain(`${ringKey(A)}: remote CC`)
+    expect(g.mr.stats().ccsAbandoned).toBeGreaterThan(0)
+    // The ordinary members behind us never shared a LAN with 50: a TC naming no ring tells them.
+    for (const lan of [g.lan0, g.lan1]) expect(g.tcA(lan)?.rings).toEqual([])
+  })
+
+  it('is given up when its gateway came back as a new incarnation, with a TC naming no ring', () => {
+    const g = waitingForA()
+    form(g.lan0, SRP1, 100, [50, 100], { 50: { gateway: true, nonce: 7 } })
+    expect(blockedOf(g)).not.toContain(`${ringKey(A)}: remote CC`)
+    for (const lan of [g.lan0, g.lan1]) expect(g.tcA(lan)?.rings).toEqual([])
+  })
+})
+
 describe('a gateway that left and came back before we saw it go', () => {
   it('cuts off the rings only it linked us to, brings them back at the new CC, and is no survivor', () => {
     const { p, ring, r0 } = throughGateway50()
