@@ -51,6 +51,7 @@ export {
   PREDS_MAX,
   type RegularMessage,
   RINGS_MAX,
+  type RingNonce,
   type RingTs,
   type StartMessage,
   type TcMessage,

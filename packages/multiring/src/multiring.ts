@@ -38,7 +38,9 @@ import {
   NO_PRED,
   type NtMessage,
   type RegularMessage,
+  RING_NONCES_MAX,
   RINGS_MAX,
+  type RingNonce,
   type RingTs,
   type StartMessage,
   type TcMessage,
@@ -246,6 +248,11 @@ class MultiringImpl implements Multiring {
   readonly #superseded = new Set<string>()
   /** Predecessor rings named by CCs before their own CC was known: where they end. */
   readonly #laterEnds = new Map<string, number>()
+  /**
+   * Incarnations of gateway members of rings, as NTs and TCs name them: a ring only an NT or TC
+   * brings gets them, so a restarted gateway does not link it (#twoSelves).
+   */
+  readonly #ringNonces = new Map<string, Map<number, number>>()
   readonly #stats = createMultiringStats()
   readonly #nonce: number
   readonly #delivered = new Map<number, { next: number; extra: Set<number> }>()
@@ -1632,6 +1639,7 @@ class MultiringImpl implements Multiring {
           ccRing: cc.ring,
           rings,
           ended,
+          ...this.#noncesOf(rings),
         }
         this.#ownNt.set(k, nt)
         this.#trimTopologyMsgs()
@@ -1692,6 +1700,7 @@ class MultiringImpl implements Multiring {
         ccTs: cc.ts,
         ccRing: cc.ring,
         rings: [...rings.values()],
+        ...this.#noncesOf([...rings.values()]),
       }
       this.#sendTcOnce(k, tc, cc.lan)
       return this.#unlessCut(rings, cc)
@@ -1849,11 +1858,41 @@ class MultiringImpl implements Multiring {
       this.#trimTopologyMsgs()
     }
     if (!per.has(m.sender)) per.set(m.sender, m)
+    this.#noteNonces(m.gwNonces)
     this.#runDelivery()
+  }
+
+  /** Incarnations an NT or TC names for gateway members of rings (#ringNonces). */
+  #noteNonces(list: readonly RingNonce[] | undefined): void {
+    for (const x of list ?? []) {
+      const rk = ringKey(x.ring)
+      let m = this.#ringNonces.get(rk)
+      if (m === undefined) {
+        m = new Map()
+        this.#ringNonces.set(rk, m)
+        while (this.#ringNonces.size > ENDED_REMEMBERED)
+          this.#ringNonces.delete(this.#ringNonces.keys().next().value as string)
+      }
+      if (!m.has(x.node)) m.set(x.node, x.nonce)
+    }
+  }
+
+  /** The incarnations we know of the gateway members of `rings`, for an NT or TC. */
+  #noncesOf(rings: readonly ViewRing[]): { gwNonces?: RingNonce[] } {
+    const out: RingNonce[] = []
+    for (const r of rings) {
+      const rk = ringKey(r.ring)
+      const known = new Map(this.#table.get(rk)?.gwNonces ?? [])
+      for (const [n, x] of this.#ringNonces.get(rk) ?? []) if (!known.has(n)) known.set(n, x)
+      for (const [n, x] of known)
+        if (r.members.includes(n as NodeId)) out.push({ ring: r.ring, node: n as NodeId, nonce: x })
+    }
+    return out.length > 0 ? { gwNonces: out.slice(0, RING_NONCES_MAX) } : {}
   }
 
   #onTc(m: TcMessage, lan: number): void {
     const k = ringKey(m.ccRing)
+    this.#noteNonces(m.gwNonces)
     if (!this.#tcs.has(k)) {
       this.#tcs.set(k, m)
       this.#trimTopologyMsgs()
@@ -2017,11 +2056,15 @@ class MultiringImpl implements Multiring {
         row: new Map(),
         // A gateway of the CC's ring that is on this ring links it to us as the incarnation the
         // CC names: back with another nonce, it links it no more (#gone).
-        gwNonces: new Map(
-          cc.gateways.flatMap((g, x) =>
+        gwNonces: new Map([
+          // Those of its other gateway members that an NT or TC named (a processor that knows
+          // the ring only from them cannot otherwise tell a restarted gateway from the one that
+          // linked it, and kept it reachable through the new incarnation for ever).
+          ...[...(this.#ringNonces.get(rk) ?? [])].filter(([n]) => r.members.includes(n as NodeId)),
+          ...cc.gateways.flatMap((g, x) =>
             r.members.includes(g) ? [[g, cc.gatewayNonces[x] as number] as const] : [],
           ),
-        ),
+        ]),
         floor: key,
       }
       for (const o of sorted.keys()) entry.row.set(o, cc.ts - 1)

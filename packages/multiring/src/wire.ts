@@ -21,6 +21,8 @@ export const RINGS_MAX = 64
 export const PREDS_MAX = 64
 /** Most superseded rings an NT names. */
 export const ENDED_MAX = 64
+/** Most gateway incarnations an NT or TC names. */
+export const RING_NONCES_MAX = 1024
 /** Header bytes. */
 export const HEADER_BYTES = 28
 const FLAG_STAMPED = 1
@@ -95,6 +97,13 @@ export interface ViewRing {
   readonly members: readonly NodeId[]
 }
 
+/** Gateway `node` is on `ring` as the incarnation `nonce` (its ring's CC names it so). */
+export interface RingNonce {
+  readonly ring: RingId
+  readonly node: NodeId
+  readonly nonce: number
+}
+
 /**
  * Network topology (NT, reference §6.4): a gateway of a new ring, when it reaches that ring's CC
  * in key order, tells the ring's members what it reaches on its other side (its topology minus
@@ -111,6 +120,12 @@ export interface NtMessage {
    * last: a ring another NT still lists is left out of the union if any NT names it here.
    */
   readonly ended: readonly RingId[]
+  /**
+   * The incarnations of the gateway members of the listed rings that the sender knows: a
+   * processor that knows a ring only from this NT can then tell a restarted gateway from the
+   * one that linked the ring. Absent when none.
+   */
+  readonly gwNonces?: readonly RingNonce[]
 }
 
 /**
@@ -123,6 +138,8 @@ export interface TcMessage {
   readonly ccTs: number
   readonly ccRing: RingId
   readonly rings: readonly ViewRing[]
+  /** As in {@link NtMessage}. */
+  readonly gwNonces?: readonly RingNonce[]
 }
 
 /** Ring-start round: one per member of a new srp ring, before the ring is used. */
@@ -342,7 +359,13 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
     }
     case 'nt':
     case 'tc': {
-      let size = HEADER_BYTES + 2 + (m.kind === 'nt' ? 2 + RING_BYTES * m.ended.length : 0)
+      const nonces = m.gwNonces ?? []
+      let size =
+        HEADER_BYTES +
+        2 +
+        (m.kind === 'nt' ? 2 + RING_BYTES * m.ended.length : 0) +
+        2 +
+        (RING_BYTES + 8) * nonces.length
       for (const r of m.rings) size += RING_BYTES + 2 + 2 + 4 * r.members.length
       const w = new Writer(size)
       header(w, m.kind === 'nt' ? MrKind.Nt : MrKind.Tc, 'agreed', true, m.ccTs, m.ccRing, m.sender)
@@ -355,6 +378,12 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       if (m.kind === 'nt') {
         w.u16(m.ended.length)
         for (const e of m.ended) w.ring(e)
+      }
+      w.u16(nonces.length)
+      for (const x of nonces) {
+        w.ring(x.ring)
+        w.u32(x.node)
+        w.u32(x.nonce)
       }
       return w.buf
     }
@@ -474,16 +503,21 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         const lan = r.u16()
         rings.push({ ring: rr, lan, members: r.members() })
       }
-      if (kind === MrKind.Tc) {
-        r.end()
-        return { kind: 'tc', sender: s, ccTs: ts, ccRing: ring, rings }
-      }
-      const en = r.count(ENDED_MAX, 'ended')
-      r.need(en * RING_BYTES)
       const ended: RingId[] = []
-      for (let i = 0; i < en; i++) ended.push(r.ring())
+      if (kind === MrKind.Nt) {
+        const en = r.count(ENDED_MAX, 'ended')
+        r.need(en * RING_BYTES)
+        for (let i = 0; i < en; i++) ended.push(r.ring())
+      }
+      const nn = r.count(RING_NONCES_MAX, 'gateway nonces')
+      r.need(nn * (RING_BYTES + 8))
+      const gwNonces: RingNonce[] = []
+      for (let i = 0; i < nn; i++) gwNonces.push({ ring: r.ring(), node: r.node(), nonce: r.u32() })
       r.end()
-      return { kind: 'nt', sender: s, ccTs: ts, ccRing: ring, rings, ended }
+      const extra = gwNonces.length > 0 ? { gwNonces } : {}
+      if (kind === MrKind.Tc)
+        return { kind: 'tc', sender: s, ccTs: ts, ccRing: ring, rings, ...extra }
+      return { kind: 'nt', sender: s, ccTs: ts, ccRing: ring, rings, ended, ...extra }
     }
     case MrKind.Start: {
       const s = sender()

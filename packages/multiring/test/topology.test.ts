@@ -9,6 +9,7 @@ import {
   decodeMrMessage,
   type GvMessage,
   type MrMessage,
+  NO_PRED,
   type NtMessage,
   type RegularMessage,
   ringKey,
@@ -435,6 +436,11 @@ function withGateways(
 // biome-ignore lint/suspicious/noExplicitAny: internal debug state
 const blockedOf = (p: ReturnType<typeof processor>): string => (p.mr as any).debugState().blocked
 
+/** Is ring `r` cut off at the processor (its internal debug state)? */
+const closedOf = (p: ReturnType<typeof processor>, r: RingId): boolean =>
+  // biome-ignore lint/suspicious/noExplicitAny: internal debug state
+  (p.mr as any).debugState().table.find((e: { k: string }) => e.k === ringKey(r))?.closed
+
 describe('a remote CC whose gateways are all gone', () => {
   /**
    * Gateway 100 on LAN 0 {50, 100} and LAN 1 {60, 100}; 60 (with us since before) brings the CC
@@ -593,6 +599,44 @@ describe('a ring known only from an NT', () => {
     // one does not, so A blocks no more (its CC never reached us: only the NT named it).
     form(ring, SRP1, 100, [50, 100], { 50: { gateway: true, nonce: 7 } })
     expect(blocked()).not.toContain(ringKey(A))
+  })
+})
+
+describe('a ring known only from an NT that names its gateways', () => {
+  it('is cut off when a far ring holds its gateway as another incarnation', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    // 50 links us to A (LAN 1), where 60 links B (LAN 2). We never share a LAN with 60 and see
+    // neither ring's CC: only 50's NT says which incarnation of 60 is on them.
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    const on = (r: RingId) => ({ ring: r, node: nodeId(60), nonce: 5 })
+    deliver(
+      ring,
+      50,
+      {
+        ...nt(50, 1, r0, [view(A, 1, [1, 50, 60]), view(B, 2, [2, 60])]),
+        gwNonces: [on(A), on(B)],
+      },
+      SRP0,
+    )
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(r0)].sort())
+    expect(closedOf(p, B)).toBe(false)
+    // A's successor holds 60 restarted (another nonce): the new incarnation links nothing its
+    // former self linked, so B blocks no more (kept reachable, it blocked for ever, 0x3a9f2).
+    const A2: RingId = { rep: 1, seq: 11n }
+    deliver(
+      ring,
+      50,
+      {
+        ...remoteCc(A2, 20, 1, [1, 50, 60]),
+        preds: [{ ring: A, ts: 15 }],
+        memberPreds: [0, 0, NO_PRED],
+        gateways: [nodeId(50), nodeId(60)],
+        gatewayNonces: [HARNESS_NONCE, 7],
+      },
+      SRP0,
+    )
+    expect(closedOf(p, B)).toBe(true)
   })
 })
 

@@ -71,6 +71,23 @@ const samples: MrMessage[] = [
   },
   { kind: 'nt', sender: nodeId(2), ccTs: 3, ccRing: R, rings: [], ended: [] },
   {
+    kind: 'nt',
+    sender: nodeId(2),
+    ccTs: 12,
+    ccRing: R,
+    rings: [{ ring: R, lan: 3, members: [nodeId(1), nodeId(4)] }],
+    ended: [],
+    gwNonces: [{ ring: R, node: nodeId(4), nonce: 0xffff_ffff }],
+  },
+  {
+    kind: 'tc',
+    sender: nodeId(5),
+    ccTs: 12,
+    ccRing: R,
+    rings: [{ ring: R, lan: 3, members: [nodeId(1), nodeId(4)] }],
+    gwNonces: [{ ring: R, node: nodeId(4), nonce: 9 }],
+  },
+  {
     kind: 'tc',
     sender: nodeId(5),
     ccTs: 12,
