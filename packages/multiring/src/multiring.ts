@@ -1262,9 +1262,20 @@ class MultiringImpl implements Multiring {
     // a mate not with us since before that CC, or gone, brings nothing below it any more).
     const ls = this.#lans.find((l) => l.lan === e.lan)
     if (ls === undefined) return undefined
+    // Below the lowest CC of our rings on this LAN still pending, not only below this ring's
+    // own: a mate that joined us at a CC we have not delivered yet brings nothing below that CC
+    // (dropped) and nothing above it before we deliver it (held), so while that CC waits, the
+    // rings only it links us to can send us nothing (0x4bafd: a mate that joined at an older
+    // ring's pending CC kept a far ring reachable, whose end it held, for ever).
+    let low = head.key
+    for (const o of this.#table.values()) {
+      const h = o.list[0]
+      if (o.lan === e.lan && h?.cc !== undefined && o.members.includes(this.#me))
+        if (compareKey(h.key, low) < 0) low = h.key
+    }
     return (n) => {
       const since = ls.since.get(n)
-      return since !== undefined && compareKey(since, head.key) < 0
+      return since !== undefined && compareKey(since, low) < 0
     }
   }
 

@@ -602,6 +602,38 @@ describe('a ring known only from an NT', () => {
   })
 })
 
+describe('a mate that joined us at an older CC of ours still pending', () => {
+  it('links no far ring while that CC waits, though the newest ring of ours came after it', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    // 50 (with us since R0) links us to A (LAN 1), which 60 is on too.
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50, 60])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+    // 60 joins us at R1's CC (its start names no ring of ours); no NT comes, the CC waits.
+    form(ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, pred: undefined },
+    })
+    expect(blockedOf(p)).toContain(`empty list of ${ringKey(A)}`)
+    // The LAN moves on twice before R1's CC is delivered: to R2 with the same members (60 comes
+    // from R1 with us, so it is still with us only since R1's CC), then to R3 with 50 back as a
+    // new incarnation. Below R1's CC what 60 puts on the ring is dropped, above it held until
+    // then: A, linked only through 60 now, can send us nothing while R1's CC waits for it to
+    // move (60 counted as with us since before R2's CC, and A blocked for ever, 0x4bafd).
+    const SRP2: RingId = { rep: 50, seq: 6n }
+    const SRP3: RingId = { rep: 50, seq: 7n }
+    form(ring, SRP2, 100, [50, 60, 100], { 50: { gateway: true }, 60: { gateway: true } })
+    expect(closedOf(p, A)).toBe(false)
+    form(ring, SRP3, 100, [50, 60, 100], {
+      50: { gateway: true, nonce: 7 },
+      60: { gateway: true },
+    })
+    expect(closedOf(p, A)).toBe(true)
+    expect(blockedOf(p)).not.toContain(ringKey(A))
+  })
+})
+
 describe('a ring known only from an NT that names its gateways', () => {
   it('is cut off when a far ring holds its gateway as another incarnation', () => {
     const p = processor(100, [0])
