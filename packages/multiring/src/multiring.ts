@@ -215,6 +215,11 @@ const ENDED_REMEMBERED = 4096
 const TOPO_SEQ_SLOTS = 0x1_0000_0000n
 const EPOCHS = 1024n
 const TOPOLOGY_MSGS_KEPT = 256
+
+/** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
+function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
+  while (m.size > max) m.delete(m.keys().next().value as string)
+}
 const LAN_SLOTS = 65_536n
 
 const drop = (stats: MultiringStats, code: string): void => {
@@ -1163,8 +1168,7 @@ class MultiringImpl implements Multiring {
   /** Ring `k`, not in the table, ends at `ts` if it comes (back). */
   #laterEnd(k: string, ts: number): void {
     if ((this.#laterEnds.get(k) ?? -1) < ts) this.#laterEnds.set(k, ts)
-    while (this.#laterEnds.size > ENDED_REMEMBERED)
-      this.#laterEnds.delete(this.#laterEnds.keys().next().value as string)
+    trimOldest(this.#laterEnds, ENDED_REMEMBERED)
   }
 
   /** A ring entry was created: a successor CC already held may have ended it. */
@@ -1734,11 +1738,12 @@ class MultiringImpl implements Multiring {
       cc.gateways.map((g, i) => [g, cc.gatewayNonces[i] as number]),
     )
     const far = this.#remoteGwRings.get(k)
+    const key = e.list[0]?.key as MessageKey
     // Only a gateway mate that has been with us since before the CC can still bring its TC. A
     // gateway that has none says so on its LANs with a TC that brings no ring (a TC whose
     // topology does not reach a processor gives the CC up there): the ordinary members behind
     // it cannot see its LAN rings, and would wait for the TC for ever.
-    if (!this.#gatewayMateBelow(e.list[0]?.key as MessageKey)) return this.#noTc(k, cc)
+    if (!this.#gatewayMateBelow(key)) return this.#noTc(k, cc)
     const gone = (g: number): boolean =>
       this.#lanPeers.has(g) &&
       !this.#lans.some((l) => {
@@ -1749,7 +1754,7 @@ class MultiringImpl implements Multiring {
         // With us on this LAN's ring only since the CC or later: what it puts on the ring
         // below the key it joined us at is dropped (rule 7), its TC too.
         const since = l.phase === 'established' ? l.since.get(g) : undefined
-        return since === undefined || compareKey(since, e.list[0]?.key as MessageKey) < 0
+        return since === undefined || compareKey(since, key) < 0
       }) &&
       ![...(far?.get(g) ?? [])].some((rk) => {
         const o = this.#table.get(rk)
@@ -1881,8 +1886,7 @@ class MultiringImpl implements Multiring {
       if (m === undefined) {
         m = new Map()
         this.#ringNonces.set(rk, m)
-        while (this.#ringNonces.size > ENDED_REMEMBERED)
-          this.#ringNonces.delete(this.#ringNonces.keys().next().value as string)
+        trimOldest(this.#ringNonces, ENDED_REMEMBERED)
       }
       if (!m.has(x.node)) m.set(x.node, x.nonce)
     }
@@ -1940,9 +1944,8 @@ class MultiringImpl implements Multiring {
       this.#ntGone,
       this.#remoteGwRings,
     ])
-      while (m.size > TOPOLOGY_MSGS_KEPT) m.delete(m.keys().next().value as string)
-    while (this.#tcDone.size > TOPOLOGY_MSGS_KEPT)
-      this.#tcDone.delete(this.#tcDone.values().next().value as string)
+      trimOldest(m, TOPOLOGY_MSGS_KEPT)
+    trimOldest(this.#tcDone, TOPOLOGY_MSGS_KEPT)
   }
 
   #prune(): void {
@@ -1958,7 +1961,7 @@ class MultiringImpl implements Multiring {
 
   #remember(k: string, set: Set<string> = this.#ended): void {
     set.add(k)
-    if (set.size > ENDED_REMEMBERED) set.delete(set.values().next().value as string)
+    trimOldest(set, ENDED_REMEMBERED)
   }
 
   #isDelivered(sender: number, nonce: number, seq: number): boolean {
@@ -2028,8 +2031,7 @@ class MultiringImpl implements Multiring {
       const pk = ringKey(p.ring)
       this.#superseded.delete(pk)
       this.#superseded.add(pk)
-      if (this.#superseded.size > ENDED_REMEMBERED)
-        this.#superseded.delete(this.#superseded.values().next().value as string)
+      trimOldest(this.#superseded, ENDED_REMEMBERED)
     }
     // Rings this processor did not know (the other side of a merge) are ordered from the CC on: the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
