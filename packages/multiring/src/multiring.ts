@@ -392,6 +392,7 @@ class MultiringImpl implements Multiring {
       lastDelivered: this.#lastDelivered,
       topo: [...this.#topo.keys()],
       sendQueue: this.#sendQueue.length,
+      ownUndelivered: this.#own.size,
       table: [...this.#table.values()].map((e) => ({
         k: e.k,
         lan: e.lan,
@@ -480,7 +481,8 @@ class MultiringImpl implements Multiring {
     if (guarantee !== 'agreed' && guarantee !== 'safe')
       invalidArgument('guarantee must be agreed or safe', { value: String(guarantee) })
     if (this.#stopped) throw new TotemError('ERR_INVALID_STATE', 'multiring stopped')
-    if (this.#sendQueue.length >= this.#cfg.sendQueueMax) {
+    // Flow control: every own message not yet delivered here counts, wherever it waits.
+    if (this.#own.size >= this.#cfg.sendWindow) {
       this.#stats.sendRefused++
       return 'full'
     }

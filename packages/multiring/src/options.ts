@@ -11,8 +11,14 @@ export interface MultiringOptions {
   readonly gvIntervalMs?: number
   /** A gateway sends a GV at least this often even when nothing changed. @defaultValue 200 */
   readonly gvIdleMs?: number
-  /** Application messages queued before `send` answers `'full'`. @defaultValue 1024 */
-  readonly sendQueueMax?: number
+  /**
+   * Flow control (reference §9 G14): own messages accepted and not yet delivered here — queued,
+   * on an srp ring, or waiting for their turn in the total order — before `send` answers
+   * `'full'`. A LAN that cannot carry the whole system's traffic then holds its senders back
+   * instead of letting every processor's buffers grow without bound.
+   * @defaultValue 256
+   */
+  readonly sendWindow?: number
   /** Messages a gateway may hold for one outgoing ring. @defaultValue 16384 */
   readonly forwardQueueMax?: number
   /** Messages of rings not yet in the table held until a TC brings their ring in. @defaultValue 16384 */
@@ -25,7 +31,7 @@ export interface MultiringOptions {
 export interface MultiringConfig {
   readonly gvIntervalMs: number
   readonly gvIdleMs: number
-  readonly sendQueueMax: number
+  readonly sendWindow: number
   readonly forwardQueueMax: number
   readonly joinBufferMax: number
   readonly retryMs: number
@@ -54,7 +60,7 @@ export function resolveMultiringOptions(o: MultiringOptions = {}): Readonly<Mult
   return Object.freeze({
     gvIntervalMs,
     gvIdleMs,
-    sendQueueMax: int('sendQueueMax', o.sendQueueMax ?? 1024, 1 << 20),
+    sendWindow: int('sendWindow', o.sendWindow ?? 256, 1 << 20),
     forwardQueueMax: int('forwardQueueMax', o.forwardQueueMax ?? 16_384, 1 << 22),
     joinBufferMax: int('joinBufferMax', o.joinBufferMax ?? 16_384, 1 << 22),
     retryMs: positive('retryMs', o.retryMs ?? 5, 10_000),

@@ -23,8 +23,8 @@ describe('options', () => {
     expect(code(() => resolveMultiringOptions({ gvIntervalMs: 50, gvIdleMs: 10 }))).toBe(
       'ERR_INVALID_ARGUMENT:gvIdleMs',
     )
-    expect(code(() => resolveMultiringOptions({ sendQueueMax: 1.5 }))).toBe(
-      'ERR_INVALID_ARGUMENT:sendQueueMax',
+    expect(code(() => resolveMultiringOptions({ sendWindow: 1.5 }))).toBe(
+      'ERR_INVALID_ARGUMENT:sendWindow',
     )
   })
 })
@@ -41,15 +41,38 @@ describe('createMultiring', () => {
     )
   })
 
-  it('checks send arguments and answers full past sendQueueMax', () => {
+  it('checks send arguments and answers full past sendWindow', () => {
     const p = processor(1, [0])
     expect(code(() => p.mr.send('x' as never, 'agreed'))).toBe('ERR_INVALID_ARGUMENT:')
     expect(code(() => p.mr.send(new Uint8Array(1), 'fast' as never))).toBe('ERR_INVALID_ARGUMENT:')
-    // Nothing established yet: messages wait in the send queue (1024 by default).
-    for (let i = 0; i < 1024; i++)
+    // Nothing established yet: messages wait in the send queue (a window of 256 by default).
+    for (let i = 0; i < 256; i++)
       expect(p.mr.send(new Uint8Array([i & 0xff]), 'agreed')).toBe('queued')
     expect(p.mr.send(new Uint8Array(1), 'agreed')).toBe('full')
-    expect(p.mr.stats()).toMatchObject({ sent: 1024, sendRefused: 1 })
+    expect(p.mr.stats()).toMatchObject({ sent: 256, sendRefused: 1 })
+  })
+
+  it('flow control: a message sent but not yet delivered here holds its place in the window', () => {
+    const p = processor(1, [0], manualRuntime(), { sendWindow: 2 })
+    const ring = p.rings.get(0)!
+    const srp = { rep: 1, seq: 4n }
+    install(ring, srp, [1])
+    deliver(ring, 1, lastSent(ring), srp)
+    const bytes = (s: string) => new TextEncoder().encode(s)
+    expect(p.mr.send(bytes('a'), 'agreed')).toBe('queued')
+    const a = lastSent(ring)
+    expect(p.mr.send(bytes('b'), 'agreed')).toBe('queued')
+    const b = lastSent(ring)
+    // Both are on the srp ring, neither delivered: the window is full.
+    expect(p.mr.send(bytes('c'), 'agreed')).toBe('full')
+    deliver(ring, 1, a, srp)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['a'])
+    expect(p.mr.send(bytes('c'), 'agreed')).toBe('queued')
+    expect(p.mr.send(bytes('d'), 'agreed')).toBe('full')
+    deliver(ring, 1, b, srp)
+    deliver(ring, 1, lastSent(ring), srp)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['a', 'b', 'c'])
+    expect(p.mr.stats()).toMatchObject({ sent: 3, sendRefused: 2, delivered: 3 })
   })
 
   it('counts undecodable deliveries as drops by code', () => {

@@ -17,6 +17,7 @@ import {
   encodeMrMessage,
   type MrMessage,
   type Multiring,
+  type MultiringOptions,
   NO_PRED,
   resolveMultiringOptions,
 } from '../src/index.ts'
@@ -68,11 +69,12 @@ export function processor(
   me: number,
   lans: readonly number[],
   runtime: Runtime = manualRuntime(),
+  options: MultiringOptions = {},
 ): { mr: Multiring; rings: Map<number, FakeRing>; rec: Recorded } {
   const rings = new Map<number, FakeRing>()
   const rec: Recorded = { delivered: [], confs: [] }
   const dec = new TextDecoder()
-  const mr = createMultiring(resolveMultiringOptions(), {
+  const mr = createMultiring(resolveMultiringOptions(options), {
     nodeId: nodeId(me),
     runtime,
     listener: {
