@@ -827,6 +827,7 @@ class MultiringImpl implements Multiring {
           st.pred.ts > minePred.ts,
       )
     if (lost) this.#tailLost(minePred, ccKey)
+    const before = ls.since
     ls.since = since
     this.#ccNonces.set(ringKey(ring), new Map(starts.map((st) => [st.sender, st.nonce])))
     this.#trimTopologyMsgs()
@@ -840,7 +841,47 @@ class MultiringImpl implements Multiring {
     this.#acceptCc(cc, ls.lan, since)
     const pre = ls.pre
     ls.pre = []
-    for (const p of pre) this.#onRingMessage(ls, p.m, p.from, p.old)
+    for (const p of pre) {
+      // Rule 7 for what srp delivered while the ring formed, put on the LAN by a processor not
+      // on the ring now established that was not with us on our previous ring here either (it
+      // was on an srp configuration whose start round was abandoned, and left): it was never
+      // with us on this LAN, and is judged as a member that joins anew at this CC would be.
+      const key = this.#strayKey(p.m, p.from, since, before)
+      if (key !== undefined) {
+        if (compareKey(key, ccKey) < 0 || ls.held.length >= this.#cfg.joinBufferMax)
+          drop(
+            this.#stats,
+            compareKey(key, ccKey) < 0 ? MultiringErrorCode.NewPath : MultiringErrorCode.BufferFull,
+          )
+        else ls.held.push({ m: p.m, from: p.from, until: ccKey, ring, old: p.old })
+        continue
+      }
+      this.#onRingMessage(ls, p.m, p.from, p.old)
+    }
+  }
+
+  /**
+   * The key of a message srp delivered while the ring formed that a processor neither on the
+   * ring now established nor on our previous ring here (at or above the key it was with us
+   * from) put on the LAN: it came from a component we were never part of. Found with a
+   * restarted gateway that took a CC naming its former self, forwarded by a gateway it never
+   * shared an established ring with, for its own, and waited for ever for that CC's NTs
+   * (0x50919).
+   */
+  #strayKey(
+    m: RegularMessage | GvMessage | CcMessage | TcMessage,
+    from: NodeId,
+    now: ReadonlyMap<number, MessageKey>,
+    before: ReadonlyMap<number, MessageKey>,
+  ): MessageKey | undefined {
+    if (from === this.#me || now.has(from)) return undefined
+    if (m.kind !== 'tc' && m.kind !== 'cc' && !m.stamped) return undefined
+    const key: MessageKey =
+      m.kind === 'tc'
+        ? { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc }
+        : { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
+    const was = before.get(from)
+    return was === undefined || compareKey(key, was) < 0 ? key : undefined
   }
 
   /**

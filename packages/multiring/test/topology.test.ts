@@ -750,3 +750,43 @@ describe('a CC whose start round a gateway began before it restarted', () => {
     expect(survivors(4n)).toEqual([60, 100])
   })
 })
+
+describe('what srp delivered while a ring formed, from a processor never with us there', () => {
+  it('is judged as from a member joining anew: a CC below the new ring CC is dropped', () => {
+    // Gateway 50 restarted: its rings are its own; 60 is with it on LAN 1 (as nonce 9).
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const srp1: RingId = { rep: 3, seq: 8n }
+    const r1 = form(lan1, srp1, 50, [50, 60], { 60: { gateway: true, nonce: 9 } }).forRing
+    deliver(lan1, 60, nt(60, 1, r1, []), srp1)
+    const r0a = form(lan0, SRP0, 50, [50]).forRing
+    deliver(lan1, 60, gv(60, 5), srp1, 'safe')
+    echo(lan0, 50, SRP0)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0a), ringKey(r1)].sort())
+    // srp puts 60 on LAN 0 with us; it forwards the CC of X, a LAN 1 ring of 50's former self
+    // (nonce 7) and 60's (nonce 5), and leaves before the start round ends.
+    install(lan0, SRP1, [50, 60])
+    const own = lastSent(lan0) as StartMessage
+    deliver(lan0, 60, { ...own, sender: nodeId(60), clock: 20, gateway: true }, SRP1)
+    const X: RingId = { rep: 60, seq: 2n }
+    deliver(
+      lan0,
+      60,
+      {
+        ...remoteCc(X, 10, 1, [50, 60]),
+        sender: nodeId(60),
+        gateways: [nodeId(50), nodeId(60)],
+        gatewayNonces: [7, 5],
+      },
+      SRP1,
+    )
+    const r0 = form(lan0, { rep: 50, seq: 6n }, 50, [50]).forRing
+    deliver(lan1, 60, gv(60, 30), srp1, 'safe')
+    // X's CC came from a component we were never part of: taken, 50 would wait for ever for
+    // 60's NT for it (60's former self never sent one; nothing tells 50 it is gone).
+    expect(g.mr.stats().rxDropped[NEW_PATH]).toBe(1)
+    expect(blockedOf(g)).not.toContain(ringKey(X))
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+  })
+})
