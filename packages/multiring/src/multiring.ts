@@ -678,10 +678,14 @@ class MultiringImpl implements Multiring {
       ls.held = keep
       for (const p of go) {
         // A CC or TC whose sender has joined us anew (or left) since came by a path that is
-        // gone: no TC of that CC can come by it.
+        // gone: no TC of that CC can come by it. Unless the CC ends a ring we still reach (open,
+        // not ended): every mate that reaches that ring gets its successor's CC and installs it,
+        // and we have no other copy (later ones, by paths newer than the CC, are dropped by rule
+        // 7), so dropped, that ring blocked us for ever; its TC can come by any path with us
+        // since before it, or the CC is given up as any remote CC is (0x5f371).
         const now = ls.since.get(p.from)
         const anew = now === undefined || compareKey(now, p.until) !== 0
-        if ((p.m.kind === 'cc' || p.m.kind === 'tc') && anew) {
+        if ((p.m.kind === 'cc' || p.m.kind === 'tc') && anew && !this.#endsOpenRing(p.m)) {
           drop(this.#stats, MultiringErrorCode.NewPath)
           continue
         }
@@ -689,6 +693,15 @@ class MultiringImpl implements Multiring {
         this.#onRingMessage(ls, p.m, p.from, old, true)
       }
     }
+  }
+
+  /** Does CC `m` end a ring of our table that we still reach (neither closed nor ended)? */
+  #endsOpenRing(m: CcMessage | TcMessage): boolean {
+    if (m.kind !== 'cc') return false
+    return m.preds.some((p) => {
+      const e = this.#table.get(ringKey(p.ring))
+      return e !== undefined && !e.closed && !e.ended
+    })
   }
 
   #newPath(ls: LanState, from: NodeId, key: MessageKey): boolean {

@@ -790,3 +790,49 @@ describe('what srp delivered while a ring formed, from a processor never with us
     expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
   })
 })
+
+describe('a held CC whose sender joined us anew before it was released', () => {
+  it('is still taken when it ends a ring we reach (that ring blocked for ever, 0x5f371)', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    // R0 {50, 60, 100}, both gateways new to us (with us since R0's CC). 60's NT brings A (LAN 1,
+    // with 60); 50's NT does not come: R0's CC waits for it.
+    const r0 = form(ring, SRP0, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    const r0ts = p.mr.clock
+    deliver(ring, 60, nt(60, r0ts, r0, [view(A, 1, [1, 60])]), SRP0)
+    expect(blockedOf(p)).toContain('NT missing from 50')
+    // 50 forwards the CC of A's successor A2 (above R0's CC: held until R0's CC is delivered).
+    const A2: RingId = { rep: 1, seq: 11n }
+    const a2 = {
+      ...remoteCc(A2, r0ts + 3, 1, [1, 60]),
+      preds: [{ ring: A, ts: 1 }],
+      memberPreds: [0, 0],
+      gateways: [nodeId(60)],
+    }
+    deliver(ring, 50, a2, SRP0)
+    // 50 restarts: the LAN's next ring holds a new incarnation of it (its start names no ring
+    // of ours), so its NT for R0's CC is not waited for, and R0's CC installs R0 and A. The CC
+    // held from 50 is the only copy we get of A's end (every later one comes by a newer path).
+    form(ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true, nonce: 7, pred: undefined },
+      60: { gateway: true, clock: r0ts + 10 },
+    })
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+    expect(p.mr.stats().rxDropped[NEW_PATH]).toBeUndefined()
+    expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(A)}`)
+    expect(blockedOf(p)).toContain(`${r0ts + 3}@${ringKey(A2)}: remote CC`)
+    // 60, with us since before A2's CC, brings its TC: A2 replaces A.
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(60),
+      ccTs: r0ts + 3,
+      ccRing: A2,
+      rings: [view(r0, 0, [50, 60, 100]), view(A2, 1, [1, 60])],
+    }
+    deliver(ring, 60, tc, SRP1)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A2), ringKey(r0)].sort())
+  })
+})
