@@ -165,6 +165,32 @@ interface SimNode {
 
 const vary = (r: SimRandom, mean: number): number => mean * (0.5 + r.float())
 
+/** Events per virtual ms a run may average (over its first second and on) before it counts as a storm. */
+const STORM_RATE_MIN = 200
+/** Datagram MTU of the simulated LANs (the network's default). */
+const SIM_MTU_BYTES = 1500
+
+/**
+ * The storm guard's rate for one world: {@link STORM_RATE_MIN} events per ms, or twice what the
+ * world's own load explains if that is more. Each node offers a message every `loadIntervalMs`;
+ * flooding puts it on the LANs once from its sender and once more per gateway and other LAN of
+ * that gateway (each forwards its first copy, [R] §4); every copy is a datagram (more than one
+ * for a message above the MTU) that each other member of the LAN receives as one event. A fixed
+ * rate cut short the largest, busiest worlds with no storm in them (0x5f3d6: 15 nodes, three
+ * LANs in a cycle with six gateways, a message every 3 ms per node of up to 4 KB: seven copies
+ * of each message, about 250 events per ms all through the run, which then passes).
+ */
+function stormRateLimit(layout: MultiringLayout, p: FaultProfile): number {
+  const lanOf = new Map<number, number>()
+  for (const ids of layout.lans) for (const n of ids) lanOf.set(n, (lanOf.get(n) ?? 0) + 1)
+  let copies = 1
+  for (const k of lanOf.values()) copies += k - 1
+  const receivers = layout.lans.reduce((a, ids) => a + ids.length - 1, 0) / layout.lans.length
+  const datagrams = Math.max(1, (p.messageBytesMax + 12) / 2 / SIM_MTU_BYTES)
+  const offered = (lanOf.size / Math.max(p.loadIntervalMs, 1)) * copies * receivers * datagrams
+  return Math.max(STORM_RATE_MIN, 2 * offered)
+}
+
 /** The `pnpm sim:multiring` command that replays one run. */
 export function multiringReplayCommand(o: MultiringRunOptions): string {
   let s = `pnpm sim:multiring --seed 0x${o.seed.toString(16)}`
@@ -196,6 +222,7 @@ class MultiringWorld {
   healAtMs = Number.POSITIVE_INFINITY
   budgetExceeded = false
   readonly #budget: number
+  readonly #rateLimit: number
 
   constructor(
     seed: number,
@@ -212,6 +239,7 @@ class MultiringWorld {
     this.#profile = profile
     this.#mrOptions = mr
     this.#budget = budget
+    this.#rateLimit = stormRateLimit(layout, profile)
     void seed
     this.nets = layout.lans.map((ids, i) =>
       createSimNetwork({
@@ -451,7 +479,7 @@ class MultiringWorld {
     await this.#settle()
     const q = this.queue
     for (;;) {
-      if (q.processed >= this.#budget || q.processed > 200 * (q.nowMs + 1000)) {
+      if (q.processed >= this.#budget || q.processed > this.#rateLimit * (q.nowMs + 1000)) {
         this.budgetExceeded = true
         return true
       }
