@@ -222,6 +222,19 @@ function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
 }
 const LAN_SLOTS = 65_536n
 
+/**
+ * The key rule 7 judges a message put on a LAN ring by: a TC's CC, a CC's or a stamped message's
+ * own key; undefined for an unstamped message (its sender's ring stamps it: nothing to judge).
+ */
+const judgedKey = (
+  m: RegularMessage | GvMessage | CcMessage | TcMessage,
+): MessageKey | undefined =>
+  m.kind === 'tc'
+    ? { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc }
+    : m.kind === 'cc' || m.stamped
+      ? { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
+      : undefined
+
 const drop = (stats: MultiringStats, code: string): void => {
   stats.rxDropped[code] = (stats.rxDropped[code] ?? 0) + 1
 }
@@ -620,11 +633,8 @@ class MultiringImpl implements Multiring {
     old = false,
     judged = false,
   ): void {
-    if (!judged && (m.kind === 'tc' || m.kind === 'cc' || m.stamped)) {
-      const key: MessageKey =
-        m.kind === 'tc'
-          ? { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc }
-          : { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
+    const key = judged ? undefined : judgedKey(m)
+    if (key !== undefined) {
       if (this.#newPath(ls, from, key)) return
       const until = ls.since.get(from)
       if (until !== undefined && !this.#deliveredTo(until)) {
@@ -861,11 +871,9 @@ class MultiringImpl implements Multiring {
       // with us on this LAN, and is judged as a member that joins anew at this CC would be.
       const key = this.#strayKey(p.m, p.from, since, before)
       if (key !== undefined) {
-        if (compareKey(key, ccKey) < 0 || ls.held.length >= this.#cfg.joinBufferMax)
-          drop(
-            this.#stats,
-            compareKey(key, ccKey) < 0 ? MultiringErrorCode.NewPath : MultiringErrorCode.BufferFull,
-          )
+        if (compareKey(key, ccKey) < 0) drop(this.#stats, MultiringErrorCode.NewPath)
+        else if (ls.held.length >= this.#cfg.joinBufferMax)
+          drop(this.#stats, MultiringErrorCode.BufferFull)
         else ls.held.push({ m: p.m, from: p.from, until: ccKey, ring, old: p.old })
         continue
       }
@@ -888,11 +896,8 @@ class MultiringImpl implements Multiring {
     before: ReadonlyMap<number, MessageKey>,
   ): MessageKey | undefined {
     if (from === this.#me || now.has(from)) return undefined
-    if (m.kind !== 'tc' && m.kind !== 'cc' && !m.stamped) return undefined
-    const key: MessageKey =
-      m.kind === 'tc'
-        ? { ts: m.ccTs, ring: m.ccRing, rank: Rank.Cc }
-        : { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
+    const key = judgedKey(m)
+    if (key === undefined) return undefined
     const was = before.get(from)
     return was === undefined || compareKey(key, was) < 0 ? key : undefined
   }

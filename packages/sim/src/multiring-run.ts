@@ -181,13 +181,13 @@ const SIM_MTU_BYTES = 1500
  * of each message, about 250 events per ms all through the run, which then passes).
  */
 function stormRateLimit(layout: MultiringLayout, p: FaultProfile): number {
-  const lanOf = new Map<number, number>()
-  for (const ids of layout.lans) for (const n of ids) lanOf.set(n, (lanOf.get(n) ?? 0) + 1)
+  const lansOf = new Map<number, number>()
+  for (const ids of layout.lans) for (const n of ids) lansOf.set(n, (lansOf.get(n) ?? 0) + 1)
   let copies = 1
-  for (const k of lanOf.values()) copies += k - 1
+  for (const k of lansOf.values()) copies += k - 1
   const receivers = layout.lans.reduce((a, ids) => a + ids.length - 1, 0) / layout.lans.length
   const datagrams = Math.max(1, (p.messageBytesMax + 12) / 2 / SIM_MTU_BYTES)
-  const offered = (lanOf.size / Math.max(p.loadIntervalMs, 1)) * copies * receivers * datagrams
+  const offered = (lansOf.size / Math.max(p.loadIntervalMs, 1)) * copies * receivers * datagrams
   return Math.max(STORM_RATE_MIN, 2 * offered)
 }
 
