@@ -662,11 +662,6 @@ class MultiringImpl implements Multiring {
     }
   }
 
-  /**
-   * Reference §4 rule 7: a message below the CC of our current ring on this LAN, put on it by a
-   * member that was not on our previous ring there, came by a new path: its source was not in
-   * our topology at that time (the other side of a merge), so it is not ours to deliver.
-   */
   /** Has delivery reached key `k` (a member's join key: its ring's CC)? */
   #deliveredTo(k: MessageKey): boolean {
     const last = this.#lastDelivered
@@ -714,6 +709,11 @@ class MultiringImpl implements Multiring {
     })
   }
 
+  /**
+   * Reference §4 rule 7: a message below the CC of our current ring on this LAN, put on it by a
+   * member that was not on our previous ring there, came by a new path: its source was not in
+   * our topology at that time (the other side of a merge), so it is not ours to deliver.
+   */
   #newPath(ls: LanState, from: NodeId, key: MessageKey): boolean {
     const since = ls.since.get(from)
     if (since === undefined || compareKey(key, since) >= 0) return false
