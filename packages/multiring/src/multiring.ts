@@ -29,6 +29,7 @@ import { compareKey, type MessageKey, Rank, ringKey } from './key.ts'
 import type { MultiringConfig } from './options.ts'
 import { createMultiringStats, type MultiringStats } from './stats.ts'
 import {
+  type AckMessage,
   type CcMessage,
   decodeMrMessage,
   ENDED_MAX,
@@ -208,6 +209,11 @@ interface LanState {
   readonly inflight: Map<number, OwnMessage>
   gvDirty: boolean
   lastGvMs: number
+  /**
+   * Per member (as the incarnation its start named): what it told it decided at each CC (by
+   * {@link decisionKey}), the topology rep it installed or 0 for a CC it gave up.
+   */
+  readonly acks: Map<number, Map<string, number>>
 }
 
 const PLACEHOLDER_RING: RingId = { rep: 0xffff_ffff, seq: 0xffff_ffff_ffff_ffffn }
@@ -215,6 +221,9 @@ const ENDED_REMEMBERED = 4096
 const TOPO_SEQ_SLOTS = 0x1_0000_0000n
 const EPOCHS = 1024n
 const TOPOLOGY_MSGS_KEPT = 256
+const DECISIONS_KEPT = 256
+/** The key of a CC in the ack maps. */
+const decisionKey = (ts: number, ring: RingId): string => `${ts}:${ringKey(ring)}`
 
 /** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
 function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
@@ -328,6 +337,20 @@ class MultiringImpl implements Multiring {
   #skipBelow: MessageKey | undefined
   /** A configuration of our own whose transitional configuration was delivered (#tailLost). */
   #alone: { id: RingId; left: NodeId[] } | undefined
+  /**
+   * This processor's decisions at the CCs it passed, in key order: the rep of the topology it
+   * installed, or 0 where it gave the CC up. A mate counts for a safe message only while its
+   * acks match them (#agrees); the oldest that every mate acked are forgotten.
+   */
+  readonly #decisions: { key: MessageKey; rep: number }[] = []
+  /**
+   * Per CC of a ring of ours (by ring key): each member's proposal as srp delivered it (ours
+   * too), the members that left the LAN's ring (or came back reborn) before theirs came, and the
+   * proposal we sent.
+   */
+  readonly #proposals = new Map<string, Map<number, number>>()
+  readonly #proposalGone = new Map<string, Set<number>>()
+  readonly #proposed = new Map<string, number>()
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -373,6 +396,7 @@ class MultiringImpl implements Multiring {
         inflight: new Map(),
         gvDirty: false,
         lastGvMs: 0,
+        acks: new Map(),
       }
       ls.srp = r.create({
         onDeliver: (d) => this.#onSrpDeliver(ls, d),
@@ -606,6 +630,9 @@ class MultiringImpl implements Multiring {
       case 'nt':
         this.#onNt(ls, m)
         break
+      case 'ack':
+        this.#onAck(ls, m)
+        break
       case 'tc':
       case 'cc':
       case 'regular':
@@ -773,6 +800,22 @@ class MultiringImpl implements Multiring {
       if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
       const got = this.#nts.get(e.k)
       const nonces = this.#ccNonces.get(e.k)
+      // Likewise members whose proposal has not come: the CC is given up (they may have
+      // installed it, or not, on their side).
+      const props = this.#proposals.get(e.k)
+      for (const n of cc.members) {
+        if (n === this.#me || props?.has(n)) continue
+        const left = !ls.srpMembers.includes(n)
+        const reborn = nonces !== undefined && ls.nonces.get(n) !== nonces.get(n)
+        if (!left && !reborn) continue
+        let gone = this.#proposalGone.get(e.k)
+        if (gone === undefined) {
+          gone = new Set()
+          this.#proposalGone.set(e.k, gone)
+          this.#trimTopologyMsgs()
+        }
+        gone.add(n)
+      }
       for (const g of cc.gateways) {
         if (g === this.#me || got?.has(g)) continue
         const left = !ls.srpMembers.includes(g)
@@ -1534,6 +1577,11 @@ class MultiringImpl implements Multiring {
     if (ls.myGv.size > 4 * RINGS_MAX)
       for (const k of [...ls.myGv.keys()])
         if (!this.#table.has(k) && !this.#ended.has(k)) ls.myGv.delete(k)
+    // What the vector claims for this LAN's members holds only as far as each decided the CCs
+    // we passed as we did: processors elsewhere count them by it.
+    const cap = this.#agreedBelow(ls)
+    const capped =
+      cap === undefined ? entries : entries.map((x) => (x.ts > cap ? { ring: x.ring, ts: cap } : x))
     const proposed = ++this.#clock
     ls.ctrl.push({
       bytes: encodeMrMessage({
@@ -1542,7 +1590,7 @@ class MultiringImpl implements Multiring {
         ts: proposed,
         ring: { rep: 0, seq: 0n },
         sender: this.#me,
-        entries,
+        entries: capped,
       }),
       g: 'safe',
     })
@@ -1584,10 +1632,15 @@ class MultiringImpl implements Multiring {
       if (e.closed) continue
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
       // On a ring of ours, a mate that joined us after the message may lack it (it was not
-      // there when the message went round), also once the LAN has moved on to a new round.
+      // there when the message went round), also once the LAN has moved on to a new round; and
+      // one that did not decide the CCs we passed as we did would not deliver it (a member of
+      // the ring is counted only by those that installed the same topology).
+      const ls = e.since === undefined ? undefined : this.#lans.find((l) => l.lan === e.lan)
       for (const n of e.members) {
         const j = e.since?.get(n)
-        if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
+        if (j !== undefined && compareKey(h.key, j) < 0) continue
+        if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j)) continue
+        covered.add(n)
       }
     }
     return covered
@@ -1662,7 +1715,17 @@ class MultiringImpl implements Multiring {
             if (!head.cc.members.includes(this.#me)) {
               best.closed = true
               best.list.length = 0
-            } else this.#remember(best.k, this.#passed)
+            } else {
+              this.#remember(best.k, this.#passed)
+              // Its ring was established all the same: its predecessors are over, and our NTs
+              // say so (listed, a ring nothing ends here blocked mates that never got this CC).
+              this.#supersede(head.cc)
+              // Given up without our proposal (an earlier transitional configuration, a lost
+              // tail): the other members must not wait for it.
+              const ls = this.#lans.find((l) => l.lan === head.cc?.lan)
+              if (ls !== undefined) this.#propose(ls, head.cc, best.k, 0)
+            }
+            this.#decide(head.key, 0)
             this.#stats.ccsAbandoned++
             this.#prune()
             continue
@@ -1691,6 +1754,9 @@ class MultiringImpl implements Multiring {
     const k = e.k
     const ls = this.#lans.find((l) => l.lan === cc.lan)
     if (ls !== undefined && cc.members.includes(this.#me)) {
+      // Another member gave the CC up, or left without a proposal, or two proposed different
+      // topologies: no member installs one, whatever we would propose.
+      if (this.#agreement(cc, k, true) === 'abandon') return this.#giveUpOwn(ls, cc, k)
       const preds = new Set(cc.preds.map((p) => ringKey(p.ring)))
       if (cc.gateways.includes(this.#me) && !this.#ownNt.has(k)) {
         // A LAN of ours with no ring in our topology yet (its first start round is still on):
@@ -1769,17 +1835,25 @@ class MultiringImpl implements Multiring {
         if (not.length > 0)
           all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
       }
-      const rings = this.#reachable(all)
-      const tc: TcMessage = {
-        kind: 'tc',
-        sender: this.#me,
-        ccTs: cc.ts,
-        ccRing: cc.ring,
-        rings: [...rings.values()],
-        ...this.#noncesOf([...rings.values()]),
-      }
-      this.#sendTcOnce(k, tc, cc.lan)
-      return this.#unlessCut(rings, cc)
+      const r = this.#unlessCut(this.#reachable(all), cc)
+      this.#propose(ls, cc, k, r === 'abandon' ? 0 : topologyOf(cc, r).topoId.rep)
+      const agreed = this.#agreement(cc, k)
+      if (agreed === 'wait') return 'wait'
+      if (agreed === 'abandon' || r === 'abandon') return this.#giveUpOwn(ls, cc, k)
+      const rings = [...r.values()]
+      this.#sendTcOnce(
+        k,
+        {
+          kind: 'tc',
+          sender: this.#me,
+          ccTs: cc.ts,
+          ccRing: cc.ring,
+          rings,
+          ...this.#noncesOf(rings),
+        },
+        cc.lan,
+      )
+      return r
     }
     const tc = this.#tcs.get(k)
     if (tc !== undefined) {
@@ -1925,6 +1999,196 @@ class MultiringImpl implements Multiring {
     return true
   }
 
+  // ------------------------------------------------------------ decisions (acks)
+
+  /**
+   * Our ring's CC installs nothing (decided as soon as it is known, possibly before delivery
+   * reaches it: an NT we send for a later CC must already name the rings it ended).
+   */
+  #giveUpOwn(ls: LanState, cc: CcMessage, k: string): 'abandon' {
+    this.#propose(ls, cc, k, 0)
+    this.#supersede(cc)
+    return this.#noTc(k, cc)
+  }
+
+  /** Tells the members of our ring's CC, once, what we would install there (0: nothing). */
+  #propose(ls: LanState, cc: CcMessage, k: string, rep: number): void {
+    if (this.#proposed.has(k)) return
+    this.#proposed.set(k, rep)
+    this.#trimTopologyMsgs()
+    ls.ctrl.push({
+      bytes: encodeMrMessage({
+        kind: 'ack',
+        sender: this.#me,
+        nonce: this.#nonce,
+        ccTs: cc.ts,
+        ccRing: cc.ring,
+        rep,
+        proposed: true,
+      }),
+      g: 'agreed',
+    })
+    this.#stats.acksTx++
+    this.#pump(ls)
+  }
+
+  /**
+   * Did every member of our ring's CC propose what we did? 'abandon' when one proposed another
+   * topology (or none), or left the LAN's ring or came back reborn before its proposal came:
+   * it may have installed, or not, on its side, so no member installs one here.
+   */
+  #agreement(cc: CcMessage, k: string, othersOnly = false): 'agreed' | 'wait' | 'abandon' {
+    let mine = othersOnly ? undefined : this.#proposed.get(k)
+    if (!othersOnly && (mine === undefined || mine === 0)) return 'abandon'
+    const props = this.#proposals.get(k)
+    const gone = this.#proposalGone.get(k)
+    let wait = false
+    for (const n of cc.members) {
+      if (n === this.#me) continue
+      const p = props?.get(n)
+      if (p === undefined) {
+        if (gone?.has(n)) return 'abandon'
+        wait = true
+      } else if (p === 0 || (mine !== undefined && p !== mine)) return 'abandon'
+      else mine = p
+    }
+    return wait ? 'wait' : 'agreed'
+  }
+
+  /**
+   * A member's proposal for a CC of this LAN, in srp order. When the last one for the LAN's
+   * current ring is in and they differ, every member sees it at the same point: the ring's CC is
+   * given up everywhere, and the LAN starts a new round on the same srp ring (its next epoch).
+   */
+  #onProposal(ls: LanState, m: AckMessage): void {
+    const k = ringKey(m.ccRing)
+    let props = this.#proposals.get(k)
+    if (props === undefined) {
+      props = new Map()
+      this.#proposals.set(k, props)
+      this.#trimTopologyMsgs()
+    }
+    if (props.has(m.sender)) return
+    props.set(m.sender, m.rep)
+    this.#stats.acksRx++
+    if (ls.phase === 'established' && ls.est !== undefined && ringKey(ls.est) === k) {
+      const members = ls.srpMembers
+      if (members.every((n) => props.has(n))) {
+        const first = props.get(members[0] as number)
+        const split = first === 0 || members.some((n) => props.get(n) !== first)
+        if (split && ls.epoch + 1 < Number(EPOCHS)) {
+          this.#stats.roundsRestarted++
+          ls.pred = { ring: ls.est, ts: ls.ringClock }
+          ls.epoch++
+          this.#beginRound(ls)
+        }
+      }
+    }
+    this.#runDelivery()
+  }
+
+  /**
+   * Records what this processor decided at the CC with key `key` (the rep of the topology it
+   * installed, 0 if it gave the CC up) and tells its mates on every LAN it has a ring on.
+   */
+  #decide(key: MessageKey, rep: number): void {
+    this.#decisions.push({ key, rep })
+    const ack = encodeMrMessage({
+      kind: 'ack',
+      sender: this.#me,
+      nonce: this.#nonce,
+      ccTs: key.ts,
+      ccRing: key.ring,
+      rep,
+      proposed: false,
+    })
+    for (const ls of this.#lans) {
+      if (ls.srpRing === undefined) continue
+      ls.ctrl.push({ bytes: ack, g: 'agreed' })
+      this.#stats.acksTx++
+    }
+    this.#forgetDecisions()
+  }
+
+  #onAck(ls: LanState, m: AckMessage): void {
+    if (!ls.srpMembers.includes(m.sender)) return
+    // An ack of a former incarnation says nothing of the present one.
+    const nonce = ls.nonces.get(m.sender)
+    if (nonce !== undefined && nonce !== m.nonce) return
+    if (m.proposed) {
+      this.#onProposal(ls, m)
+      return
+    }
+    if (m.sender === this.#me) return
+    let acks = ls.acks.get(m.sender)
+    if (acks === undefined || nonce === undefined) {
+      acks = new Map()
+      ls.acks.set(m.sender, acks)
+    }
+    acks.set(decisionKey(m.ccTs, m.ccRing), m.rep)
+    trimOldest(acks, DECISIONS_KEPT)
+    this.#stats.acksRx++
+    for (const l of this.#lans) l.gvDirty = true
+    this.#runDelivery()
+  }
+
+  /**
+   * Did LAN mate `n` decide the CCs we passed (those from where it is with us on) as we did:
+   * the last topology we installed, and every CC we gave up since? Only then does it deliver
+   * what we deliver from here on (our decisions are all below any message still to deliver).
+   */
+  #agrees(ls: LanState, n: number, since: MessageKey | undefined): boolean {
+    const acks = ls.acks.get(n)
+    for (let i = this.#decisions.length - 1; i >= 0; i--) {
+      const d = this.#decisions[i] as { key: MessageKey; rep: number }
+      if (since !== undefined && compareKey(d.key, since) < 0) break
+      const a = acks?.get(decisionKey(d.key.ts, d.key.ring))
+      if (a !== d.rep) return false
+      if (d.rep !== 0) return true
+    }
+    return true
+  }
+
+  /**
+   * The highest timestamp a guarantee vector sent on this LAN may claim: below the first CC we
+   * passed that a member of our ring here has not decided as we did (undefined: no limit).
+   */
+  #agreedBelow(ls: LanState): number | undefined {
+    let cap: number | undefined
+    // Nor above a CC we have not decided yet: nobody knows yet what its members will decide.
+    for (const e of this.#table.values()) {
+      const h = e.list[0]
+      if (h?.cc !== undefined && (cap === undefined || h.key.ts - 1 < cap)) cap = h.key.ts - 1
+    }
+    for (const [n, since] of ls.since) {
+      if (!ls.srpMembers.includes(n as NodeId)) continue
+      const acks = ls.acks.get(n)
+      for (const d of this.#decisions) {
+        if (compareKey(d.key, since) < 0) continue
+        if (acks?.get(decisionKey(d.key.ts, d.key.ring)) !== d.rep) {
+          if (cap === undefined || d.key.ts - 1 < cap) cap = d.key.ts - 1
+          break
+        }
+      }
+    }
+    return cap
+  }
+
+  /**
+   * Forgets the decisions before the last topology installed: #agrees never looks past it
+   * (every message still to deliver is above it); at most DECISIONS_KEPT remain.
+   */
+  #forgetDecisions(): void {
+    let last = 0
+    for (let i = this.#decisions.length - 1; i >= 0; i--)
+      if ((this.#decisions[i] as { rep: number }).rep !== 0) {
+        last = i
+        break
+      }
+    const drop = Math.max(last, this.#decisions.length - DECISIONS_KEPT)
+    if (drop > 0) this.#decisions.splice(0, drop)
+  }
+
   #onNt(ls: LanState, m: NtMessage): void {
     if (!ls.srpMembers.includes(m.sender)) return
     const k = ringKey(m.ccRing)
@@ -2004,6 +2268,9 @@ class MultiringImpl implements Multiring {
       this.#ccNonces,
       this.#ntGone,
       this.#remoteGwRings,
+      this.#proposals,
+      this.#proposalGone,
+      this.#proposed,
     ])
       trimOldest(m, TOPOLOGY_MSGS_KEPT)
     trimOldest(this.#tcDone, TOPOLOGY_MSGS_KEPT)
@@ -2088,12 +2355,7 @@ class MultiringImpl implements Multiring {
 
   #deliverCc(cc: CcMessage, key: MessageKey, reached: Map<string, ViewRing>): void {
     const { sorted, topoId } = topologyOf(cc, reached)
-    for (const p of cc.preds) {
-      const pk = ringKey(p.ring)
-      this.#superseded.delete(pk)
-      this.#superseded.add(pk)
-      trimOldest(this.#superseded, ENDED_REMEMBERED)
-    }
+    this.#supersede(cc)
     // Rings this processor did not know (the other side of a merge) are ordered from the CC on: the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
@@ -2149,6 +2411,7 @@ class MultiringImpl implements Multiring {
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
     this.#install(sorted, topoId, key, cc)
+    this.#decide(key, topoId.rep)
     // A ring the topology brings (back) that we cannot reach is cut off at once: the topology was
     // decided from NTs whose senders may not know that the gateway linking it restarted, or that
     // our only path to it joined us anew (else our next NT would list it, 0x18b56).
@@ -2160,6 +2423,16 @@ class MultiringImpl implements Multiring {
       for (const p of pending) this.#receive(p.m, p.lan)
     }
     this.#pumpAll()
+  }
+
+  /** The predecessors of `cc` are superseded (newest last). */
+  #supersede(cc: CcMessage): void {
+    for (const p of cc.preds) {
+      const pk = ringKey(p.ring)
+      this.#superseded.delete(pk)
+      this.#superseded.add(pk)
+      trimOldest(this.#superseded, ENDED_REMEMBERED)
+    }
   }
 
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */

@@ -10,8 +10,11 @@
 import { type Guarantee, isNodeId, NODES_MAX, type NodeId, type RingId } from '@totem-ts/common'
 import { badMessage } from './errors.ts'
 
-/** Wire kind codes (reference §9 G13; 9 is ours: the ring-start round, see the README). */
-export const MrKind = { Regular: 1, Gv: 2, Cc: 3, Nt: 4, Tc: 5, Start: 9 } as const
+/**
+ * Wire kind codes (reference §9 G13; 9 and 10 are ours: the ring-start round and the
+ * acknowledgement of a topology decision, see the README).
+ */
+export const MrKind = { Regular: 1, Gv: 2, Cc: 3, Nt: 4, Tc: 5, Start: 9, Ack: 10 } as const
 /** One of {@link MrKind}. */
 export type MrKind = (typeof MrKind)[keyof typeof MrKind]
 
@@ -158,6 +161,24 @@ export interface StartMessage {
   readonly nextSeq: number
 }
 
+/**
+ * A processor's word on a CC, on a LAN ring (never stamped nor forwarded). `proposed`: a member
+ * of the CC's ring tells the other members the topology it would install there (`rep`, the
+ * topology id's rep; 0 = none: it gives the CC up); a member installs the CC only when every
+ * member proposed the same topology. Otherwise (`proposed` false) what it decided at a CC, on
+ * each LAN where it is on a ring: its LAN mates count it as holding a safe message above a CC
+ * only when it decided that CC as they did.
+ */
+export interface AckMessage {
+  readonly kind: 'ack'
+  readonly sender: NodeId
+  readonly nonce: number
+  readonly ccTs: number
+  readonly ccRing: RingId
+  readonly rep: number
+  readonly proposed: boolean
+}
+
 /** Any multiring message. */
 export type MrMessage =
   | RegularMessage
@@ -166,6 +187,7 @@ export type MrMessage =
   | NtMessage
   | TcMessage
   | StartMessage
+  | AckMessage
 
 const TS_MAX = Number.MAX_SAFE_INTEGER
 
@@ -400,6 +422,14 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       w.u32(m.nextSeq)
       return w.buf
     }
+    case 'ack': {
+      const w = new Writer(HEADER_BYTES + 9)
+      header(w, MrKind.Ack, 'agreed', false, m.ccTs, m.ccRing, m.sender)
+      w.u32(m.nonce)
+      w.u32(m.rep)
+      w.u8(m.proposed ? 1 : 0)
+      return w.buf
+    }
   }
 }
 
@@ -542,6 +572,23 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         gateway: gw === 1,
         nonce,
         nextSeq,
+      }
+    }
+    case MrKind.Ack: {
+      const s = sender()
+      const nonce = r.u32()
+      const rep = r.u32()
+      const proposed = r.u8()
+      if (proposed > 1) badMessage('bad-proposed-flag', { value: proposed })
+      r.end()
+      return {
+        kind: 'ack',
+        sender: s,
+        nonce,
+        ccTs: ts,
+        ccRing: ring,
+        rep,
+        proposed: proposed === 1,
       }
     }
     default:
