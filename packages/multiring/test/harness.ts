@@ -26,6 +26,15 @@ export interface FakeRing {
   listener: BroadcastListener
   readonly sent: { bytes: Uint8Array; g: Guarantee }[]
   full: boolean
+  /**
+   * The members of the last configuration `install` gave it. While `autoAgree` is on (the
+   * default), every proposal and decision ack the processor sends is delivered back after each
+   * `deliver` or `install`, from every member in turn (the processor's own copy too): the mates
+   * propose and decide what it did.
+   */
+  members: number[]
+  autoAgree: boolean
+  readonly echo: Uint8Array[]
 }
 
 export interface Recorded {
@@ -94,13 +103,16 @@ export function processor(
           listener,
           sent: [],
           full: false,
+          members: [],
+          autoAgree: true,
+          echo: [],
           // biome-ignore lint/suspicious/noExplicitAny: test double
         } as any
         const ring = Object.assign(f, {
-          members: [] as NodeId[],
           send: (bytes: Uint8Array, g: Guarantee) => {
             if (f.full) return 'full' as const
             f.sent.push({ bytes: bytes.slice(), g })
+            if (f.autoAgree && decodeMrMessage(bytes).kind === 'ack') f.echo.push(bytes.slice())
             return 'queued' as const
           },
           start: async () => {},
@@ -130,10 +142,35 @@ export function deliver(
     guarantee: g,
     payload: m instanceof Uint8Array ? m : encodeMrMessage(m),
   })
+  flushEcho(ring, srpRing)
+}
+
+let echoing = false
+/** Delivers what `autoAgree` queued: each ack from every member, in turn. */
+function flushEcho(ring: FakeRing, srpRing: RingId): void {
+  if (echoing) return
+  echoing = true
+  try {
+    for (let b = ring.echo.shift(); b !== undefined; b = ring.echo.shift()) {
+      const a = decodeMrMessage(b)
+      if (a.kind !== 'ack') continue
+      for (const n of ring.members)
+        ring.listener.onDeliver({
+          sender: nodeId(n),
+          ringId: srpRing,
+          guarantee: 'agreed',
+          payload: encodeMrMessage({ ...a, sender: nodeId(n), nonce: HARNESS_NONCE }),
+        })
+    }
+  } finally {
+    echoing = false
+  }
 }
 
 /** srp installs a regular configuration. */
 export function install(ring: FakeRing, srpRing: RingId, members: readonly number[]): void {
+  ring.members = members.slice()
+  ring.echo.length = 0
   ring.listener.onConfigurationChange({
     kind: 'regular',
     ringId: srpRing,
@@ -141,6 +178,7 @@ export function install(ring: FakeRing, srpRing: RingId, members: readonly numbe
     left: [],
     joined: [],
   })
+  flushEcho(ring, srpRing)
 }
 
 /** The incarnation nonce every harness processor draws (`random.int(n)` = n / 2). */
