@@ -137,6 +137,11 @@ interface RingEntry {
   since?: ReadonlyMap<number, MessageKey>
   /** Our previous ring on its LAN, whose tail went to others only: nothing beyond this comes. */
   cut?: number
+  /**
+   * A ring of ours whose CC was given up: it delivers nothing (nor does it anywhere: its far
+   * processors give the CC up too), and own messages stamped on it are sent again.
+   */
+  givenUp?: boolean
 }
 
 interface OwnMessage {
@@ -351,6 +356,8 @@ class MultiringImpl implements Multiring {
   readonly #proposals = new Map<string, Map<number, number>>()
   readonly #proposalGone = new Map<string, Set<number>>()
   readonly #proposed = new Map<string, number>()
+  /** CCs given up here, by ring key: a member that came through one came from its predecessor. */
+  readonly #givenUpCcs = new Map<string, CcMessage>()
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -1022,6 +1029,11 @@ class MultiringImpl implements Multiring {
         this.#pending.shift()
       }
       this.#pending.push({ m, lan })
+      return
+    }
+    if (e.givenUp === true) {
+      if (m.kind === 'regular' && this.#isOwn(m)) this.#requeueOwn(m)
+      else drop(this.#stats, MultiringErrorCode.Late)
       return
     }
     if (m.ts <= e.maxTs) {
@@ -1717,6 +1729,12 @@ class MultiringImpl implements Multiring {
               best.list.length = 0
             } else {
               this.#remember(best.k, this.#passed)
+              // No member installs it, and its far processors give it up too (our empty TC):
+              // nobody delivers what it stamped. Our own messages among that go out again.
+              best.givenUp = true
+              best.closed = true
+              for (const h of best.list.splice(0))
+                if (h.reg !== undefined && this.#isOwn(h.reg)) this.#requeueOwn(h.reg)
               // Its ring was established all the same: its predecessors are over, and our NTs
               // say so (listed, a ring nothing ends here blocked mates that never got this CC).
               this.#supersede(head.cc)
@@ -1725,6 +1743,8 @@ class MultiringImpl implements Multiring {
               const ls = this.#lans.find((l) => l.lan === head.cc?.lan)
               if (ls !== undefined) this.#propose(ls, head.cc, best.k, 0)
             }
+            this.#givenUpCcs.set(best.k, head.cc)
+            this.#trimTopologyMsgs()
             this.#decide(head.key, 0)
             this.#stats.ccsAbandoned++
             this.#prune()
@@ -2271,6 +2291,7 @@ class MultiringImpl implements Multiring {
       this.#proposals,
       this.#proposalGone,
       this.#proposed,
+      this.#givenUpCcs,
     ])
       trimOldest(m, TOPOLOGY_MSGS_KEPT)
     trimOldest(this.#tcDone, TOPOLOGY_MSGS_KEPT)
@@ -2515,12 +2536,26 @@ class MultiringImpl implements Multiring {
       const pred = cc.preds[p] as RingTs
       // It ended that ring before others of the CC did: it lacks what they delivered there.
       if (cc.preds.some((q) => ringIdEquals(q.ring, pred.ring) && q.ts > pred.ts)) return false
-      const pk = ringKey(pred.ring)
+      let pk = ringKey(pred.ring)
+      // A ring whose CC was given up (everywhere: its members agreed on nothing, and its far
+      // processors follow the empty TC) delivered nothing: its members came from where they
+      // came to it. Judged alike at every processor that holds the CC.
+      // So does one whose CC is still pending below this one (an early transitional
+      // configuration gives those up).
+      for (let hops = 0; hops < 16 && !oldRings.has(pk); hops++) {
+        const g = this.#givenUpCcs.get(pk) ?? this.#table.get(pk)?.list[0]?.cc
+        const j = g?.members.indexOf(n as NodeId) ?? -1
+        if (g === undefined || j < 0) break
+        const q = g.memberPreds[j] as number
+        if (q === NO_PRED) return false
+        pk = ringKey((g.preds[q] as RingTs).ring)
+      }
       // A ring of ours whose CC was given up, or is about to be (a transitional configuration
       // entered early gives up the CCs below its own), is passed through as one of the topology.
       const own = this.#table.get(pk)?.list[0]?.cc?.members.includes(this.#me) === true
       return oldRings.has(pk) || this.#passed.has(pk) || own
     }
+    if (process.env.MRDBG) console.error(`[${this.#me}] survivors ${cc.ts}@${ringKey(cc.ring)} preds ${JSON.stringify(cc.preds.map((p) => ringKey(p.ring) + "@" + p.ts))} mp ${cc.memberPreds} members ${cc.members} old ${[...oldRings.keys()]} givenUp ${[...this.#givenUpCcs.keys()]} came ${cc.members.map((n) => came(n))}`)
     const links = (r: ViewRing, n: number): boolean => r.lan !== cc.lan || came(n)
     const kept = new Set<number>()
     for (const r of this.#reachable(oldRings, links).values())

@@ -32,7 +32,7 @@ export interface FakeRing {
    * `deliver` or `install`, from every member in turn (the processor's own copy too): the mates
    * propose and decide what it did.
    */
-  members: number[]
+  mates: number[]
   autoAgree: boolean
   readonly echo: Uint8Array[]
 }
@@ -103,12 +103,13 @@ export function processor(
           listener,
           sent: [],
           full: false,
-          members: [],
+          mates: [],
           autoAgree: true,
           echo: [],
           // biome-ignore lint/suspicious/noExplicitAny: test double
         } as any
         const ring = Object.assign(f, {
+          members: [] as NodeId[],
           send: (bytes: Uint8Array, g: Guarantee) => {
             if (f.full) return 'full' as const
             f.sent.push({ bytes: bytes.slice(), g })
@@ -154,7 +155,7 @@ function flushEcho(ring: FakeRing, srpRing: RingId): void {
     for (let b = ring.echo.shift(); b !== undefined; b = ring.echo.shift()) {
       const a = decodeMrMessage(b)
       if (a.kind !== 'ack') continue
-      for (const n of ring.members)
+      for (const n of ring.mates)
         ring.listener.onDeliver({
           sender: nodeId(n),
           ringId: srpRing,
@@ -169,7 +170,7 @@ function flushEcho(ring: FakeRing, srpRing: RingId): void {
 
 /** srp installs a regular configuration. */
 export function install(ring: FakeRing, srpRing: RingId, members: readonly number[]): void {
-  ring.members = members.slice()
+  ring.mates = members.slice()
   ring.echo.length = 0
   ring.listener.onConfigurationChange({
     kind: 'regular',
