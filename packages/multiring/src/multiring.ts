@@ -574,6 +574,7 @@ class MultiringImpl implements Multiring {
     ls.srpMembers = c.members.slice()
     for (const n of c.members) this.#lanPeers.add(n)
     this.#markNtGone(ls)
+    if (ls.phase === 'established' && ls.est !== undefined) this.#unstampIfLost(ls, ls.est)
     ls.epoch = 0
     this.#beginRound(ls)
     // A CC waiting for the NT of a gateway that just left the LAN waits no more.
@@ -1471,6 +1472,20 @@ class MultiringImpl implements Multiring {
    * The LAN own messages are originated on. A gateway keeps one while it can and moves only once
    * everything it sent there is stamped, so its messages stay in FIFO (and Lamport) order.
    */
+  /**
+   * Does a ring of ours on `lan` whose CC is not decided yet hold an own message? Its stamp is not
+   * final (given up, the ring delivers nothing and the message goes out again): we stay on that
+   * LAN meanwhile, or a later message sent elsewhere would overtake it.
+   */
+  #ownUndecided(lan: number): boolean {
+    for (const e of this.#table.values()) {
+      if (e.lan !== lan || e.list[0]?.cc === undefined || ringKey(e.list[0].cc.ring) !== e.k)
+        continue
+      if (e.list.some((h) => h.reg !== undefined && this.#isOwn(h.reg))) return true
+    }
+    return false
+  }
+
   #originLan(): LanState | undefined {
     // A message that has a LAN seq keeps it and its LAN until it is stamped: that LAN's start
     // rounds declared it as this sender's next seq there, so its members expect it (sent
@@ -1482,7 +1497,8 @@ class MultiringImpl implements Multiring {
     }
     const home = this.#home
     if (home !== undefined && this.#usable(home)) return home
-    if (home !== undefined && home.inflight.size > 0) return undefined
+    if (home !== undefined && (home.inflight.size > 0 || this.#ownUndecided(home.lan)))
+      return undefined
     for (const ls of this.#lans)
       if (this.#usable(ls)) {
         this.#home = ls
@@ -2031,6 +2047,39 @@ class MultiringImpl implements Multiring {
     return this.#noTc(k, cc)
   }
 
+  /**
+   * The ring `ring` of this LAN is over (its srp ring changed) and its CC can no longer be
+   * agreed (a member left before its proposal came): see #unstampOwn.
+   */
+  #unstampIfLost(ls: LanState, ring: RingId): void {
+    const k = ringKey(ring)
+    const cc = this.#table.get(k)?.list[0]?.cc
+    if (cc === undefined || ringKey(cc.ring) !== k) return
+    if (this.#agreement(cc, k, true) === 'abandon') this.#unstampOwn(ls, ring)
+  }
+
+  /**
+   * The CC of our ring `ring` on this LAN will be given up everywhere (decided at this point of
+   * srp's order alike): what it stamped is delivered nowhere. Our own messages it stamped go out
+   * again on the LAN's next ring with their LAN seq (the next start names the lowest), so they
+   * keep their order before the ones we sent after them.
+   */
+  #unstampOwn(ls: LanState, ring: RingId): void {
+    const e = this.#table.get(ringKey(ring))
+    if (e === undefined) return
+    const keep: Held[] = []
+    for (const h of e.list) {
+      if (h.reg === undefined || !this.#isOwn(h.reg)) {
+        keep.push(h)
+        continue
+      }
+      const o = this.#own.get(h.reg.seq)
+      if (o !== undefined && o.lan === undefined) o.lan = ls.lan
+      this.#requeueOwn(h.reg)
+    }
+    e.list.splice(0, e.list.length, ...keep)
+  }
+
   /** Tells the members of our ring's CC, once, what we would install there (0: nothing). */
   #propose(ls: LanState, cc: CcMessage, k: string, rep: number): void {
     if (this.#proposed.has(k)) return
@@ -2098,6 +2147,7 @@ class MultiringImpl implements Multiring {
         const split = first === 0 || members.some((n) => props.get(n) !== first)
         if (split && ls.epoch + 1 < Number(EPOCHS)) {
           this.#stats.roundsRestarted++
+          this.#unstampOwn(ls, ls.est)
           ls.pred = { ring: ls.est, ts: ls.ringClock }
           ls.epoch++
           this.#beginRound(ls)
@@ -2555,7 +2605,6 @@ class MultiringImpl implements Multiring {
       const own = this.#table.get(pk)?.list[0]?.cc?.members.includes(this.#me) === true
       return oldRings.has(pk) || this.#passed.has(pk) || own
     }
-    if (process.env.MRDBG) console.error(`[${this.#me}] survivors ${cc.ts}@${ringKey(cc.ring)} preds ${JSON.stringify(cc.preds.map((p) => ringKey(p.ring) + "@" + p.ts))} mp ${cc.memberPreds} members ${cc.members} old ${[...oldRings.keys()]} givenUp ${[...this.#givenUpCcs.keys()]} came ${cc.members.map((n) => came(n))}`)
     const links = (r: ViewRing, n: number): boolean => r.lan !== cc.lan || came(n)
     const kept = new Set<number>()
     for (const r of this.#reachable(oldRings, links).values())
