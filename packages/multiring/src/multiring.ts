@@ -574,6 +574,7 @@ class MultiringImpl implements Multiring {
     ls.srpMembers = c.members.slice()
     for (const n of c.members) this.#lanPeers.add(n)
     this.#markNtGone(ls)
+    this.#proposeReady(ls)
     if (ls.phase === 'established' && ls.est !== undefined) this.#unstampIfLost(ls, ls.est)
     ls.epoch = 0
     this.#beginRound(ls)
@@ -795,6 +796,7 @@ class MultiringImpl implements Multiring {
       this.#runDelivery()
     }
     this.#markNtGone(ls)
+    this.#proposeReady(ls)
     if (ls.starts.size === ls.srpMembers.length) this.#establish(ls)
   }
 
@@ -913,6 +915,7 @@ class MultiringImpl implements Multiring {
     this.#stats.ringsEstablished++
     this.#resendNts(ls, starts, mine)
     this.#acceptCc(cc, ls.lan, since)
+    this.#proposeReady(ls)
     const pre = ls.pre
     ls.pre = []
     for (const p of pre) {
@@ -1747,10 +1750,14 @@ class MultiringImpl implements Multiring {
               this.#remember(best.k, this.#passed)
               // No member installs it, and its far processors give it up too (our empty TC):
               // nobody delivers what it stamped. Our own messages among that go out again.
-              best.givenUp = true
-              best.closed = true
-              for (const h of best.list.splice(0))
-                if (h.reg !== undefined && this.#isOwn(h.reg)) this.#requeueOwn(h.reg)
+              // Unless the members agreed and only we give it up: then they install it and
+              // deliver what it stamped, and so do we, in our own configuration.
+              if (this.#agreement(head.cc, best.k) !== 'agreed') {
+                best.givenUp = true
+                best.closed = true
+                for (const h of best.list.splice(0))
+                  if (h.reg !== undefined && this.#isOwn(h.reg)) this.#requeueOwn(h.reg)
+              }
               // Its ring was established all the same: its predecessors are over, and our NTs
               // say so (listed, a ring nothing ends here blocked mates that never got this CC).
               this.#supersede(head.cc)
@@ -1842,13 +1849,9 @@ class MultiringImpl implements Multiring {
         // to every member that stays, and those that leave see us go); sent on a later ring,
         // only once srp delivered it there: taken at once, we installed a topology with it
         // that the others never could when the LAN's next ring did not form before we failed.
-        const nt =
-          g === this.#me &&
-          ls.phase === 'established' &&
-          ls.est !== undefined &&
-          ringKey(ls.est) === k
-            ? this.#ownNt.get(k)
-            : got?.get(g)
+        // Ours too only as srp delivered it: the members agree on the set of NTs counted (their
+        // proposals), and each counts what srp delivered it.
+        const nt = got?.get(g)
         if (nt === undefined) return 'wait'
         for (const e of nt.ended) gone.add(ringKey(e))
         listed.set(g, new Set(nt.rings.map((r) => ringKey(r.ring))))
@@ -1872,10 +1875,13 @@ class MultiringImpl implements Multiring {
           all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
       }
       const r = this.#unlessCut(this.#reachable(all), cc)
-      this.#propose(ls, cc, k, r === 'abandon' ? 0 : topologyOf(cc, r).topoId.rep)
+      this.#maybePropose(ls, cc, k)
       const agreed = this.#agreement(cc, k)
       if (agreed === 'wait') return 'wait'
-      if (agreed === 'abandon' || r === 'abandon') return this.#giveUpOwn(ls, cc, k)
+      if (agreed === 'abandon') return this.#giveUpOwn(ls, cc, k)
+      // Agreed on the NTs, but the topology they make does not reach us as it stands here: we
+      // alone give the CC up (the others count us by our decision ack only).
+      if (r === 'abandon') return this.#noTc(k, cc)
       const rings = [...r.values()]
       this.#sendTcOnce(
         k,
@@ -2080,6 +2086,48 @@ class MultiringImpl implements Multiring {
     e.list.splice(0, e.list.length, ...keep)
   }
 
+  /**
+   * What we propose for our ring's CC: the set of NTs counted (each gateway's NT as srp
+   * delivered it, or that it left or came back reborn before it came), once it is complete;
+   * members that agree on it compute one topology. Independent of how far delivery has got,
+   * so an ordinary member proposes as soon as the last NT is in.
+   */
+  #ntSet(cc: CcMessage, k: string): number | undefined {
+    const got = this.#nts.get(k)
+    const gone = this.#ntGone.get(k)
+    let h = 0x811c_9dc5
+    const mix = (x: number): void => {
+      h = Math.imul(h ^ (x >>> 0), 0x0100_0193)
+    }
+    for (const g of cc.gateways) {
+      mix(g)
+      if (g !== this.#me && gone?.has(g)) {
+        mix(0xffff_ffff)
+        continue
+      }
+      const nt = got?.get(g)
+      if (nt === undefined) return undefined
+      for (const b of encodeMrMessage(nt)) mix(b)
+    }
+    return h >>> 0 || 1
+  }
+
+  /** Proposes for our ring's CC of ring `k` once its NT set is complete. */
+  #maybePropose(ls: LanState, cc: CcMessage, k: string): void {
+    if (this.#proposed.has(k)) return
+    const h = this.#ntSet(cc, k)
+    if (h !== undefined) this.#propose(ls, cc, k, h)
+  }
+
+  /** Proposes for every CC of ours on this LAN still pending whose NT set is complete. */
+  #proposeReady(ls: LanState): void {
+    for (const e of this.#table.values()) {
+      const cc = e.list[0]?.cc
+      if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
+      if (ringKey(cc.ring) === e.k) this.#maybePropose(ls, cc, e.k)
+    }
+  }
+
   /** Tells the members of our ring's CC, once, what we would install there (0: nothing). */
   #propose(ls: LanState, cc: CcMessage, k: string, rep: number): void {
     if (this.#proposed.has(k)) return
@@ -2270,6 +2318,7 @@ class MultiringImpl implements Multiring {
     }
     if (!per.has(m.sender)) per.set(m.sender, m)
     this.#noteNonces(m.gwNonces)
+    this.#proposeReady(ls)
     this.#runDelivery()
   }
 
