@@ -142,6 +142,12 @@ interface RingEntry {
    * processors give the CC up too), and own messages stamped on it are sent again.
    */
   givenUp?: boolean
+  /**
+   * Members of the CC that did not come from the same previous ring (and last timestamp) as
+   * every other gateway of the CC: they drop what those gateways forward below the CC (rule 7),
+   * though srp delivers it to them, so a GV on this ring proves nothing about them below `key`.
+   */
+  anew?: { key: MessageKey; members: ReadonlySet<number> }
 }
 
 interface OwnMessage {
@@ -229,6 +235,26 @@ const TOPOLOGY_MSGS_KEPT = 256
 const DECISIONS_KEPT = 256
 /** The key of a CC in the ack maps. */
 const decisionKey = (ts: number, ring: RingId): string => `${ts}:${ringKey(ring)}`
+
+/**
+ * The members of `cc` that do not share their previous ring (and last timestamp there) with
+ * every other gateway of the CC (RingEntry.anew).
+ */
+function anewMembers(cc: CcMessage): Set<number> {
+  const out = new Set<number>()
+  cc.members.forEach((n, i) => {
+    const p = cc.memberPreds[i]
+    for (const g of cc.gateways) {
+      if (g === n) continue
+      const q = cc.memberPreds[cc.members.indexOf(g)]
+      if (p === NO_PRED || q === NO_PRED || p !== q) {
+        out.add(n)
+        return
+      }
+    }
+  })
+  return out
+}
 
 /** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
 function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
@@ -1095,6 +1121,7 @@ class MultiringImpl implements Multiring {
       row: new Map(),
       gwNonces: new Map(cc.gateways.map((g, x) => [g, cc.gatewayNonces[x] as number])),
       ...(since === undefined ? {} : { since }),
+      anew: { key, members: anewMembers(cc) },
     }
     // Nothing is claimed for the new ring's members about older messages: some may come from
     // another component and never have had them (their gateways' GVs say what they hold; a safe
@@ -1659,6 +1686,8 @@ class MultiringImpl implements Multiring {
   #covered(h: Held): Set<number> {
     const k = ringKey(h.key.ring)
     const covered = new Set<number>()
+    // A member of the source ring got its messages there, not by a gateway's forward.
+    const src = this.#table.get(k)
     for (const e of this.#table.values()) {
       if (e.closed) continue
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
@@ -1670,6 +1699,16 @@ class MultiringImpl implements Multiring {
       for (const n of e.members) {
         const j = e.since?.get(n)
         if (j !== undefined && compareKey(h.key, j) < 0) continue
+        // A far ring's GVs (a gateway's srp safe deliveries) prove nothing below its CC about
+        // a member that joined it anew: it dropped the gateway's older forwards by rule 7.
+        if (
+          e.since === undefined &&
+          e.anew !== undefined &&
+          e.anew.members.has(n) &&
+          compareKey(h.key, e.anew.key) < 0 &&
+          !src?.members.includes(n as NodeId)
+        )
+          continue
         if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j)) continue
         covered.add(n)
       }
