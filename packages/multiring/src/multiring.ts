@@ -1172,9 +1172,14 @@ class MultiringImpl implements Multiring {
    * that has been with us since before `k`; what a mate puts on the ring below the key it
    * joined us at is dropped).
    */
-  #mayStillCome(k: MessageKey): boolean {
+  #mayStillCome(k: MessageKey, givenUp: ReadonlySet<string> = new Set()): boolean {
     const open = [...this.#table.values()].some(
-      (e) => !e.closed && !e.ended && e.maxTs < k.ts && !e.members.includes(this.#me),
+      (e) =>
+        !e.closed &&
+        !e.ended &&
+        !givenUp.has(e.k) &&
+        e.maxTs < k.ts &&
+        !e.members.includes(this.#me),
     )
     return open && this.#gatewayMateBelow(k)
   }
@@ -1709,7 +1714,7 @@ class MultiringImpl implements Multiring {
           !src?.members.includes(n as NodeId)
         )
           continue
-        if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j)) continue
+        if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j, e.k)) continue
         covered.add(n)
       }
     }
@@ -2045,6 +2050,7 @@ class MultiringImpl implements Multiring {
     // The next CC that will install a topology (those to be given up install none).
     let next: (typeof ccs)[number] | undefined
     let r: Map<string, ViewRing> | undefined
+    const dropped = new Set<string>()
     for (const c of ccs) {
       // A ring forming on one of our LANs gets a CC above its start clock, possibly below this
       // one: it comes first (and our NT for this one must see it).
@@ -2053,11 +2059,15 @@ class MultiringImpl implements Multiring {
       // The choice is the same at every processor, and our NT for it right, only once no CC
       // below it can still come: a remote ring still open below its key may yet be ended by a
       // new ring whose CC is lower, as long as a gateway on our rings can still bring it.
-      if (this.#mayStillCome(c.key)) return false
+      // (A remote ring whose CC below is given up here closes then: it sends nothing more.)
+      if (this.#mayStillCome(c.key, dropped)) return false
       if (this.#skipBelow !== undefined && compareKey(c.key, this.#skipBelow) < 0) continue
       const x = this.#ccReady(c.e, c.cc)
       if (x === 'wait') return false
-      if (x === 'abandon') continue
+      if (x === 'abandon') {
+        dropped.add(c.e.k)
+        continue
+      }
       next = c
       r = x
       break
@@ -2294,7 +2304,12 @@ class MultiringImpl implements Multiring {
    * the last topology we installed, and every CC we gave up since? Only then does it deliver
    * what we deliver from here on (our decisions are all below any message still to deliver).
    */
-  #agrees(ls: LanState, n: number, since: MessageKey | undefined): boolean {
+  #agrees(ls: LanState, n: number, since: MessageKey | undefined, ring: string): boolean {
+    // The incarnation that was on the ring is gone (the node came back as another): it crashed,
+    // and owes nothing (safe delivery binds the members that do not crash).
+    const was = this.#ccNonces.get(ring)?.get(n)
+    const now = ls.nonces.get(n)
+    if (was !== undefined && now !== undefined && was !== now) return true
     const acks = ls.acks.get(n)
     for (let i = this.#decisions.length - 1; i >= 0; i--) {
       const d = this.#decisions[i] as { key: MessageKey; rep: number }
