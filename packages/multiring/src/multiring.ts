@@ -1918,15 +1918,14 @@ class MultiringImpl implements Multiring {
         if (not.length > 0)
           all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
       }
-      const r = this.#unlessCut(this.#reachable(all), cc)
+      const reached = this.#reachable(all)
       this.#maybePropose(ls, cc, k)
       const agreed = this.#agreement(cc, k)
       if (agreed === 'wait') return 'wait'
       if (agreed === 'abandon') return this.#giveUpOwn(ls, cc, k)
-      // Agreed on the NTs, but the topology they make does not reach us as it stands here: we
-      // alone give the CC up (the others count us by our decision ack only).
-      if (r === 'abandon') return this.#noTc(k, cc)
-      const rings = [...r.values()]
+      // The members agreed: the topology goes out as a TC whatever we decide here (the others
+      // install it, and so do the processors behind us).
+      const rings = [...reached.values()]
       this.#sendTcOnce(
         k,
         {
@@ -1939,7 +1938,9 @@ class MultiringImpl implements Multiring {
         },
         cc.lan,
       )
-      return r
+      // If that topology holds a ring we cut off, we alone give the CC up (the others count us
+      // by our decision ack only).
+      return this.#unlessCut(reached, cc)
     }
     const tc = this.#tcs.get(k)
     if (tc !== undefined) {
