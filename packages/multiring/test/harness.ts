@@ -30,11 +30,15 @@ export interface FakeRing {
    * The members of the last configuration `install` gave it. While `autoAgree` is on (the
    * default), every proposal and decision ack the processor sends is delivered back after each
    * `deliver` or `install`, from every member in turn (the processor's own copy too): the mates
-   * propose and decide what it did.
+   * propose and decide what it did. Its own NTs come back to it too, as srp delivers them.
    */
   mates: number[]
   autoAgree: boolean
   readonly echo: Uint8Array[]
+  /** The srp ring id of the last configuration `install` gave it. */
+  srpRing: RingId
+  /** Every fake ring of the same processor (echoes are flushed on all of them). */
+  readonly peers: Map<number, FakeRing>
 }
 
 export interface Recorded {
@@ -106,6 +110,8 @@ export function processor(
           mates: [],
           autoAgree: true,
           echo: [],
+          srpRing: { rep: 0, seq: 0n },
+          peers: rings,
           // biome-ignore lint/suspicious/noExplicitAny: test double
         } as any
         const ring = Object.assign(f, {
@@ -113,7 +119,8 @@ export function processor(
           send: (bytes: Uint8Array, g: Guarantee) => {
             if (f.full) return 'full' as const
             f.sent.push({ bytes: bytes.slice(), g })
-            if (f.autoAgree && decodeMrMessage(bytes).kind === 'ack') f.echo.push(bytes.slice())
+            const kind = decodeMrMessage(bytes).kind
+            if (f.autoAgree && (kind === 'ack' || kind === 'nt')) f.echo.push(bytes.slice())
             return 'queued' as const
           },
           start: async () => {},
@@ -143,17 +150,32 @@ export function deliver(
     guarantee: g,
     payload: m instanceof Uint8Array ? m : encodeMrMessage(m),
   })
-  flushEcho(ring, srpRing)
+  flushEcho(ring)
 }
 
 let echoing = false
 /** Delivers what `autoAgree` queued: each ack from every member, in turn. */
-function flushEcho(ring: FakeRing, srpRing: RingId): void {
+function flushEcho(first: FakeRing): void {
   if (echoing) return
   echoing = true
   try {
-    for (let b = ring.echo.shift(); b !== undefined; b = ring.echo.shift()) {
+    for (;;) {
+      const ring = [...first.peers.values()].find((r) => r.echo.length > 0)
+      if (ring === undefined) break
+      const b = ring.echo.shift() as Uint8Array
+      const srpRing = ring.srpRing
       const a = decodeMrMessage(b)
+      // srp delivers our own NT back to us (the others' NTs are the test's to deliver).
+      if (a.kind === 'nt') {
+        if (ring.mates.includes(a.sender))
+          ring.listener.onDeliver({
+            sender: a.sender,
+            ringId: srpRing,
+            guarantee: 'agreed',
+            payload: b,
+          })
+        continue
+      }
       if (a.kind !== 'ack') continue
       for (const n of ring.mates)
         ring.listener.onDeliver({
@@ -171,6 +193,7 @@ function flushEcho(ring: FakeRing, srpRing: RingId): void {
 /** srp installs a regular configuration. */
 export function install(ring: FakeRing, srpRing: RingId, members: readonly number[]): void {
   ring.mates = members.slice()
+  ring.srpRing = srpRing
   ring.echo.length = 0
   ring.listener.onConfigurationChange({
     kind: 'regular',
@@ -179,7 +202,7 @@ export function install(ring: FakeRing, srpRing: RingId, members: readonly numbe
     left: [],
     joined: [],
   })
-  flushEcho(ring, srpRing)
+  flushEcho(ring)
 }
 
 /** The incarnation nonce every harness processor draws (`random.int(n)` = n / 2). */

@@ -67,7 +67,7 @@ function form(
   over: Record<number, Partial<StartMessage>> = {},
 ): StartMessage {
   install(ring, srp, members)
-  const mine = lastSent(ring) as StartMessage
+  const mine = sentOf(ring, 'start').at(-1) as StartMessage
   expect(mine.kind).toBe('start')
   for (const n of members) {
     if (n === me) continue
@@ -139,7 +139,7 @@ describe('NT exchange at a ring CC (reference §6.4)', () => {
     // Its own NT is the only one R0b's CC waits for: installed, and sent on LAN 1 as a TC.
     expect(keys(g.mr.topology)).toEqual([ringKey(r0b), ringKey(r1)].sort())
     expect(regulars(g).at(-1)).toEqual([3, 50, 100])
-    const tc = lastSent(lan1) as TcMessage
+    const tc = sentOf(lan1, 'tc').at(-1) as TcMessage
     expect(tc.kind).toBe('tc')
     expect(ringKey(tc.ccRing)).toBe(ringKey(r0b))
     expect(keys(tc.rings)).toEqual([ringKey(r0b), ringKey(r1)].sort())
@@ -159,7 +159,7 @@ describe('NT exchange at a ring CC (reference §6.4)', () => {
     install(lan0, SRP0, [50])
     const r1 = form(lan1, { rep: 3, seq: 8n }, 50, [3, 50]).forRing
     install(lan0, SRP1, [50, 100])
-    const start0 = lastSent(lan0) as StartMessage
+    const start0 = sentOf(lan0, 'start').at(-1) as StartMessage
     expect(start0.clock).toBeGreaterThanOrEqual(1)
     expect(sentOf(lan1, 'nt')).toEqual([])
     expect(g.mr.topology).toEqual([])
@@ -767,7 +767,7 @@ describe('what srp delivered while a ring formed, from a processor never with us
     // srp puts 60 on LAN 0 with us; it forwards the CC of X, a LAN 1 ring of 50's former self
     // (nonce 7) and 60's (nonce 5), and leaves before the start round ends.
     install(lan0, SRP1, [50, 60])
-    const own = lastSent(lan0) as StartMessage
+    const own = sentOf(lan0, 'start').at(-1) as StartMessage
     deliver(lan0, 60, { ...own, sender: nodeId(60), clock: 20, gateway: true }, SRP1)
     const X: RingId = { rep: 60, seq: 2n }
     deliver(
