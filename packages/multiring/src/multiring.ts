@@ -106,6 +106,8 @@ interface Held {
   readonly key: MessageKey
   readonly reg: RegularMessage | undefined
   readonly cc: CcMessage | undefined
+  /** The LAN a regular message came by. */
+  readonly lan?: number
 }
 
 interface RingEntry {
@@ -302,6 +304,11 @@ class MultiringImpl implements Multiring {
   readonly #lans: LanState[] = []
   readonly #table = new Map<string, RingEntry>()
   readonly #ended = new Set<string>()
+  /**
+   * Remote rings whose CC was given up here (not ended): what comes of them waits in the pending
+   * buffer, as for a ring we do not know, in case a later topology brings them back.
+   */
+  readonly #unjoined = new Set<string>()
   /** Rings named as a predecessor by a CC this processor delivered (newest last, bounded). */
   readonly #superseded = new Set<string>()
   /** Predecessor rings named by CCs before their own CC was known: where they end. */
@@ -1049,16 +1056,12 @@ class MultiringImpl implements Multiring {
         this.#requeueOwn(m)
         return
       }
-      if (this.#ended.has(k)) {
+      if (this.#ended.has(k) && !this.#unjoined.has(k)) {
         drop(this.#stats, MultiringErrorCode.Late)
         return
       }
       // A ring of the other side of a merge in progress: its TC may bring it in.
-      if (this.#pending.length >= this.#cfg.joinBufferMax) {
-        drop(this.#stats, MultiringErrorCode.BufferFull)
-        this.#pending.shift()
-      }
-      this.#pending.push({ m, lan })
+      this.#keepPending(m, lan)
       return
     }
     if (e.givenUp === true) {
@@ -1088,9 +1091,17 @@ class MultiringImpl implements Multiring {
         if ((e.row.get(gk) ?? -1) < g.ts) e.row.set(gk, g.ts)
       }
     } else {
-      e.list.push({ key, reg: m, cc: undefined })
+      e.list.push({ key, reg: m, cc: undefined, lan })
     }
     this.#runDelivery()
+  }
+
+  #keepPending(m: RegularMessage | GvMessage, lan: number): void {
+    if (this.#pending.length >= this.#cfg.joinBufferMax) {
+      drop(this.#stats, MultiringErrorCode.BufferFull)
+      this.#pending.shift()
+    }
+    this.#pending.push({ m, lan })
   }
 
   #acceptCc(cc: CcMessage, lan: number, since?: ReadonlyMap<number, MessageKey>): void {
@@ -1787,9 +1798,18 @@ class MultiringImpl implements Multiring {
             // CC is not delivered here either (what a processor holds of it then depends on its
             // path: a mate that held the CC from a gateway new to it and dropped it when that
             // gateway left has none of it, 0x2713d), and what comes later is late.
+            // Nor is it kept from a topology that brings it later (ordered from that CC on, like
+            // a ring we did not know): what it holds waits in the pending buffer, and so do later
+            // copies. Each gateway forwards a message once onto a LAN, so copies dropped here
+            // would not come again by that path, and a copy from another gateway sent later
+            // (above them) would make them duplicates for ever (0x18903 on the agreement branch).
             if (!head.cc.members.includes(this.#me)) {
               best.closed = true
-              best.list.length = 0
+              for (const h of best.list.splice(0))
+                if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+              this.#unjoined.delete(best.k)
+              this.#unjoined.add(best.k)
+              trimOldest(this.#unjoined, TOPOLOGY_MSGS_KEPT)
             } else {
               this.#remember(best.k, this.#passed)
               // No member installs it, and its far processors give it up too (our empty TC):
@@ -2553,6 +2573,7 @@ class MultiringImpl implements Multiring {
         continue
       }
       this.#ended.delete(rk)
+      this.#unjoined.delete(rk)
       const after = compareRingId(r.ring, cc.ring) > 0
       const entry: RingEntry = {
         id: r.ring,
