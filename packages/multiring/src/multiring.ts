@@ -1831,6 +1831,9 @@ class MultiringImpl implements Multiring {
               if (ls !== undefined) this.#propose(ls, head.cc, best.k, 0)
             }
             this.#givenUpCcs.set(best.k, head.cc)
+            // Its predecessors are over all the same (its ring exists, installed or not): our
+            // NTs name them, or mates that never got this CC keep them open for ever.
+            this.#supersede(head.cc)
             this.#trimTopologyMsgs()
             this.#decide(head.key, 0)
             this.#stats.ccsAbandoned++
@@ -2087,6 +2090,7 @@ class MultiringImpl implements Multiring {
       if (x === 'wait') return false
       if (x === 'abandon') {
         dropped.add(c.e.k)
+        this.#supersede(c.cc)
         continue
       }
       next = c
