@@ -325,6 +325,8 @@ class MultiringImpl implements Multiring {
   #topoId: RingId | undefined
   #topoMembers: NodeId[] = []
   #lastDelivered: MessageKey | undefined
+  /** The last CC delivery passed by giving it up (above #lastDelivered, or undefined). */
+  #lastGivenUp: MessageKey | undefined
   #clock = 0
   #sendQueue: OwnMessage[] = []
   #nextSeq = 1
@@ -736,10 +738,17 @@ class MultiringImpl implements Multiring {
    * member that was not on our previous ring there, came by a new path: its source was not in
    * our topology at that time (the other side of a merge), so it is not ours to deliver.
    */
-  /** Has delivery reached key `k` (a member's join key: its ring's CC)? */
+  /**
+   * Has delivery reached key `k` (a member's join key: its ring's CC)? A CC it passed by giving
+   * it up counts: a mate that came with us through a ring of ours whose CC was given up by
+   * agreement is with us from that CC's key on, and nothing will deliver that key (0x179c4: its
+   * empty TC for a far CC above was held behind it for ever, and the far CC waited for it).
+   */
   #deliveredTo(k: MessageKey): boolean {
     const last = this.#lastDelivered
-    return last !== undefined && compareKey(last, k) >= 0
+    if (last !== undefined && compareKey(last, k) >= 0) return true
+    const skipped = this.#lastGivenUp
+    return skipped !== undefined && compareKey(skipped, k) >= 0
   }
 
   /**
@@ -1837,6 +1846,9 @@ class MultiringImpl implements Multiring {
             this.#trimTopologyMsgs()
             this.#decide(head.key, 0)
             this.#stats.ccsAbandoned++
+            // What was held from mates with us since this CC is theirs to hand on now.
+            this.#lastGivenUp = head.key
+            this.#releaseHeld()
             this.#prune()
             continue
           }
@@ -1844,6 +1856,7 @@ class MultiringImpl implements Multiring {
         }
         best.list.shift()
         this.#lastDelivered = head.key
+        this.#lastGivenUp = undefined
         if (head.cc !== undefined && rings !== undefined) this.#deliverCc(head.cc, head.key, rings)
         else if (head.reg !== undefined) this.#deliverRegular(head.reg, head.key)
         this.#prune()
