@@ -393,6 +393,8 @@ class MultiringImpl implements Multiring {
   readonly #proposed = new Map<string, number>()
   /** CCs given up here, by ring key: a member that came through one came from its predecessor. */
   readonly #givenUpCcs = new Map<string, CcMessage>()
+  /** Remote CCs whose members gave them up by agreement (a void TC came). */
+  readonly #voided = new Set<string>()
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -1074,8 +1076,14 @@ class MultiringImpl implements Multiring {
       return
     }
     if (e.givenUp === true) {
+      // Nothing it stamped is delivered; what comes still moves its placeholder (and goes on
+      // to the processors beyond, whose copy of the ring blocks the same way).
       if (m.kind === 'regular' && this.#isOwn(m)) this.#requeueOwn(m)
-      else drop(this.#stats, MultiringErrorCode.Late)
+      if (m.ts > e.maxTs) {
+        e.maxTs = m.ts
+        this.#forward(m, { ts: m.ts, ring: m.ring, rank: Rank.Regular }, lan)
+        this.#runDelivery()
+      } else this.#stats.duplicates++
       return
     }
     if (m.ts <= e.maxTs) {
@@ -1812,7 +1820,13 @@ class MultiringImpl implements Multiring {
             // copies. Each gateway forwards a message once onto a LAN, so copies dropped here
             // would not come again by that path, and a copy from another gateway sent later
             // (above them) would make them duplicates for ever (0x18903 on the agreement branch).
-            if (!head.cc.members.includes(this.#me)) {
+            if (!head.cc.members.includes(this.#me) && this.#voided.has(best.k)) {
+              // Given up by its members' agreement: nobody delivers what it stamped, but it
+              // blocks until its successor's CC ends it (a far LAN's next ring's CC comes
+              // later, and the processors beyond would otherwise order past it and drop it).
+              best.givenUp = true
+              best.list.length = 0
+            } else if (!head.cc.members.includes(this.#me)) {
               best.closed = true
               for (const h of best.list.splice(0))
                 if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
@@ -1827,7 +1841,6 @@ class MultiringImpl implements Multiring {
               // deliver what it stamped, and so do we, in our own configuration.
               if (this.#agreement(head.cc, best.k) !== 'agreed') {
                 best.givenUp = true
-                best.closed = true
                 for (const h of best.list.splice(0))
                   if (h.reg !== undefined && this.#isOwn(h.reg)) this.#requeueOwn(h.reg)
               }
@@ -1979,6 +1992,13 @@ class MultiringImpl implements Multiring {
       return this.#unlessCut(reached, cc)
     }
     const tc = this.#tcs.get(k)
+    if (tc?.void === true) {
+      // Its members gave it up by agreement: its ring delivers nothing, and blocks until its
+      // successor's CC ends it (#runDelivery).
+      this.#voided.add(k)
+      trimOldest(this.#voided, TOPOLOGY_MSGS_KEPT)
+      return 'abandon'
+    }
     if (tc !== undefined) {
       const all = new Map<string, ViewRing>()
       for (const r of tc.rings) all.set(ringKey(r.ring), r)
@@ -2033,7 +2053,7 @@ class MultiringImpl implements Multiring {
    * LANs with a TC that brings no ring (a TC whose topology does not reach a processor gives
    * the CC up there).
    */
-  #noTc(k: string, cc: CcMessage): 'abandon' {
+  #noTc(k: string, cc: CcMessage, agreed = false): 'abandon' {
     if (this.isGateway && !this.#tcDone.has(k)) {
       const none: TcMessage = {
         kind: 'tc',
@@ -2041,6 +2061,7 @@ class MultiringImpl implements Multiring {
         ccTs: cc.ts,
         ccRing: cc.ring,
         rings: [],
+        ...(agreed ? { void: true } : {}),
       }
       this.#tcs.set(k, none)
       this.#sendTcOnce(k, none, -1)
@@ -2137,7 +2158,7 @@ class MultiringImpl implements Multiring {
   #giveUpOwn(ls: LanState, cc: CcMessage, k: string): 'abandon' {
     this.#propose(ls, cc, k, 0)
     this.#supersede(cc)
-    return this.#noTc(k, cc)
+    return this.#noTc(k, cc, true)
   }
 
   /**
@@ -2664,7 +2685,14 @@ class MultiringImpl implements Multiring {
     // Rings that left the topology without a successor (unreachable) never block again; rings
     // whose CC is still pending (head of their list) are not in a topology yet.
     for (const [k, e] of this.#table)
-      if (!rings.has(k) && !e.ended && !e.closed && e.list[0]?.cc === undefined) e.closed = true
+      if (
+        !rings.has(k) &&
+        !e.ended &&
+        !e.closed &&
+        e.givenUp !== true &&
+        e.list[0]?.cc === undefined
+      )
+        e.closed = true
     const hadTopo = this.#topoId !== undefined
     const trans = this.#survivors(old, members, cc, oldRings)
     this.#topoId = topoId

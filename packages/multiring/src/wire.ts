@@ -29,6 +29,8 @@ export const RING_NONCES_MAX = 1024
 /** Header bytes. */
 export const HEADER_BYTES = 28
 const FLAG_STAMPED = 1
+/** On a TC with no rings: its CC was given up by its members' agreement (TcMessage.void). */
+const FLAG_VOID = 2
 
 /** A ring id with the last timestamp it reached. */
 export interface RingTs {
@@ -143,6 +145,11 @@ export interface TcMessage {
   readonly rings: readonly ViewRing[]
   /** As in {@link NtMessage}. */
   readonly gwNonces?: readonly RingNonce[]
+  /**
+   * The CC was given up by its members' agreement (no rings then): its ring delivers nothing,
+   * but blocks until its successor's CC ends it (that CC's key is not known before it comes).
+   */
+  readonly void?: boolean
 }
 
 /** Ring-start round: one per member of a new srp ring, before the ring is used. */
@@ -313,10 +320,11 @@ function header(
   ts: number,
   ring: RingId,
   sender: number,
+  extra = 0,
 ): void {
   w.u8(kind)
   w.u8(g === 'safe' ? 1 : 0)
-  w.u16(stamped ? FLAG_STAMPED : 0)
+  w.u16((stamped ? FLAG_STAMPED : 0) | extra)
   w.ts(ts)
   w.ring(ring)
   w.u32(sender)
@@ -390,7 +398,16 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         (RING_BYTES + 8) * nonces.length
       for (const r of m.rings) size += RING_BYTES + 2 + 2 + 4 * r.members.length
       const w = new Writer(size)
-      header(w, m.kind === 'nt' ? MrKind.Nt : MrKind.Tc, 'agreed', true, m.ccTs, m.ccRing, m.sender)
+      header(
+        w,
+        m.kind === 'nt' ? MrKind.Nt : MrKind.Tc,
+        'agreed',
+        true,
+        m.ccTs,
+        m.ccRing,
+        m.sender,
+        m.kind === 'tc' && m.void === true ? FLAG_VOID : 0,
+      )
       w.u16(m.rings.length)
       for (const r of m.rings) {
         w.ring(r.ring)
@@ -441,7 +458,8 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
   if (gByte > 1) badMessage('bad-guarantee', { value: gByte })
   const guarantee: Guarantee = gByte === 1 ? 'safe' : 'agreed'
   const flags = r.u16()
-  if ((flags & ~FLAG_STAMPED) !== 0) badMessage('bad-flags', { value: flags })
+  const allowed = kind === MrKind.Tc ? FLAG_STAMPED | FLAG_VOID : FLAG_STAMPED
+  if ((flags & ~allowed) !== 0) badMessage('bad-flags', { value: flags })
   const stamped = (flags & FLAG_STAMPED) !== 0
   const ts = r.ts()
   const ring = r.ring()
@@ -545,8 +563,19 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       for (let i = 0; i < nn; i++) gwNonces.push({ ring: r.ring(), node: r.node(), nonce: r.u32() })
       r.end()
       const extra = gwNonces.length > 0 ? { gwNonces } : {}
-      if (kind === MrKind.Tc)
-        return { kind: 'tc', sender: s, ccTs: ts, ccRing: ring, rings, ...extra }
+      if (kind === MrKind.Tc) {
+        const isVoid = (flags & FLAG_VOID) !== 0
+        if (isVoid && rings.length > 0) badMessage('void-tc-with-rings', { rings: rings.length })
+        return {
+          kind: 'tc',
+          sender: s,
+          ccTs: ts,
+          ccRing: ring,
+          rings,
+          ...extra,
+          ...(isVoid ? { void: true } : {}),
+        }
+      }
       return { kind: 'nt', sender: s, ccTs: ts, ccRing: ring, rings, ended, ...extra }
     }
     case MrKind.Start: {
