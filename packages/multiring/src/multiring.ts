@@ -2684,15 +2684,28 @@ class MultiringImpl implements Multiring {
     this.#topo = rings
     // Rings that left the topology without a successor (unreachable) never block again; rings
     // whose CC is still pending (head of their list) are not in a topology yet.
-    for (const [k, e] of this.#table)
-      if (
-        !rings.has(k) &&
-        !e.ended &&
-        !e.closed &&
-        e.givenUp !== true &&
-        e.list[0]?.cc === undefined
-      )
-        e.closed = true
+    // A far ring the topology leaves out delivers nothing more here, ended or not: the members
+    // agreed on a topology without it, and one that never knew it (a restarted mate) or cut it
+    // off holds its later messages only in the pending buffer. Delivered here in the new
+    // topology, they were safe at us and never delivered by that mate (0x6419e: a gateway whose
+    // LAN ring's CC was given up by agreement, so its NT no longer reached the far ring, had
+    // the far ring's successor CC already, and went on delivering it up to that end). Like a
+    // remote ring whose CC is given up, what it holds waits in the pending buffer, and so do
+    // later copies, for a topology that brings it back.
+    for (const [k, e] of this.#table) {
+      // (A ring whose CC its members gave up by agreement blocks until its successor's CC.)
+      if (rings.has(k) || e.list[0]?.cc !== undefined || e.givenUp === true) continue
+      if (!e.members.includes(this.#me)) {
+        for (const h of e.list.splice(0))
+          if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+        this.#table.delete(k)
+        if (e.ended) this.#laterEnd(k, e.endTs)
+        this.#remember(k)
+        this.#unjoined.delete(k)
+        this.#unjoined.add(k)
+        trimOldest(this.#unjoined, TOPOLOGY_MSGS_KEPT)
+      } else if (!e.ended && !e.closed) e.closed = true
+    }
     const hadTopo = this.#topoId !== undefined
     const trans = this.#survivors(old, members, cc, oldRings)
     this.#topoId = topoId
