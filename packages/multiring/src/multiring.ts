@@ -2287,6 +2287,9 @@ class MultiringImpl implements Multiring {
    */
   #onProposal(ls: LanState, m: AckMessage): void {
     const k = ringKey(m.ccRing)
+    // Only the incarnation the ring's CC names proposes for it (a reborn member never had it).
+    const was = this.#ccNonces.get(k)?.get(m.sender)
+    if (was !== undefined && was !== m.nonce) return
     let props = this.#proposals.get(k)
     if (props === undefined) {
       props = new Map()

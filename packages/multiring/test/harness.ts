@@ -37,6 +37,8 @@ export interface FakeRing {
   readonly echo: Uint8Array[]
   /** The srp ring id of the last configuration `install` gave it. */
   srpRing: RingId
+  /** Each member's incarnation nonce, from the last start `deliver` gave (echoes carry it). */
+  readonly nonces: Map<number, number>
   /** Every fake ring of the same processor (echoes are flushed on all of them). */
   readonly peers: Map<number, FakeRing>
 }
@@ -111,6 +113,7 @@ export function processor(
           autoAgree: true,
           echo: [],
           srpRing: { rep: 0, seq: 0n },
+          nonces: new Map(),
           peers: rings,
           // biome-ignore lint/suspicious/noExplicitAny: test double
         } as any
@@ -144,12 +147,14 @@ export function deliver(
   srpRing: RingId,
   g: Guarantee = 'agreed',
 ): void {
-  ring.listener.onDeliver({
-    sender: nodeId(sender),
-    ringId: srpRing,
-    guarantee: g,
-    payload: m instanceof Uint8Array ? m : encodeMrMessage(m),
-  })
+  const payload = m instanceof Uint8Array ? m : encodeMrMessage(m)
+  try {
+    const d = decodeMrMessage(payload)
+    if (d.kind === 'start') ring.nonces.set(sender, d.nonce)
+  } catch {
+    // a malformed payload (a test of the drop counters): nothing to note
+  }
+  ring.listener.onDeliver({ sender: nodeId(sender), ringId: srpRing, guarantee: g, payload })
   flushEcho(ring)
 }
 
@@ -182,7 +187,11 @@ function flushEcho(first: FakeRing): void {
           sender: nodeId(n),
           ringId: srpRing,
           guarantee: 'agreed',
-          payload: encodeMrMessage({ ...a, sender: nodeId(n), nonce: HARNESS_NONCE }),
+          payload: encodeMrMessage({
+            ...a,
+            sender: nodeId(n),
+            nonce: ring.nonces.get(n) ?? HARNESS_NONCE,
+          }),
         })
     }
   } finally {
