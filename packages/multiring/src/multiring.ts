@@ -708,6 +708,22 @@ class MultiringImpl implements Multiring {
   ): void {
     const key = judged ? undefined : judgedKey(m)
     if (key !== undefined) {
+      // A void TC that rule 7 would drop (or hold) is taken as an empty one: it brings no
+      // topology, only that the CC's members agreed to give it up, which holds whatever path it
+      // came by; but its ring's successor CC may never come to us by that path, so the ring does
+      // not block here (it is given up as any remote CC whose TC does not reach us). Dropped,
+      // nothing beyond a gateway of the CC that joined its mates after the CC heard of it: the
+      // mates with it since before the CC had failed, and processors that held the CC by older
+      // paths waited for its TC for ever, each counting the others as gateway mates that could
+      // still bring it (0x5f371 on the agreement branch).
+      if (m.kind === 'tc' && m.void === true) {
+        const until = ls.since.get(from)
+        if (until !== undefined && (compareKey(key, until) < 0 || !this.#deliveredTo(until))) {
+          const { void: _v, ...empty } = m
+          this.#onTc(empty, ls.lan)
+          return
+        }
+      }
       if (this.#newPath(ls, from, key)) return
       const until = ls.since.get(from)
       if (until !== undefined && !this.#deliveredTo(until)) {
