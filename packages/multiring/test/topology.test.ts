@@ -829,13 +829,23 @@ describe('a held CC whose sender joined us anew before it was released', () => {
       gateways: [nodeId(60)],
     }
     deliver(ring, 50, a2, SRP0)
+    // 50's NT comes, and so do its proposal and ours for R0's CC; 60's proposal does not yet.
+    ring.autoAgree = false
+    deliver(ring, 50, nt(50, r0ts, r0, []), SRP0)
+    const mine = proposalOf(ring, r0)
+    deliver(ring, 100, mine, SRP0)
+    deliver(ring, 50, { ...mine, sender: nodeId(50) }, SRP0)
+    expect(p.mr.topology).toEqual([])
     // 50 restarts: the LAN's next ring holds a new incarnation of it (its start names no ring
-    // of ours), so its NT for R0's CC is not waited for, and R0's CC installs R0 and A. The CC
-    // held from 50 is the only copy we get of A's end (every later one comes by a newer path).
+    // of ours): it joins us anew. 60's proposal comes on that ring, and R0's CC installs R0 and
+    // A. The CC held from 50 is the only copy we get of A's end (every later one comes by a
+    // newer path).
     form(ring, SRP1, 100, [50, 60, 100], {
       50: { gateway: true, nonce: 7, pred: undefined },
       60: { gateway: true, clock: r0ts + 10 },
     })
+    deliver(ring, 60, { ...mine, sender: nodeId(60) }, SRP1)
+    ring.autoAgree = true
     expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
     expect(p.mr.stats().rxDropped[NEW_PATH]).toBeUndefined()
     expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(A)}`)
