@@ -17,15 +17,7 @@ import {
   type TcMessage,
   type ViewRing,
 } from '../src/index.ts'
-import {
-  deliver,
-  type FakeRing,
-  HARNESS_NONCE,
-  install,
-  lastSent,
-  processor,
-  remoteCc,
-} from './harness.ts'
+import { deliver, type FakeRing, HARNESS_NONCE, install, processor, remoteCc } from './harness.ts'
 
 const SRP0: RingId = { rep: 50, seq: 4n }
 const SRP1: RingId = { rep: 50, seq: 5n }
