@@ -39,6 +39,7 @@ export {
 export { type MultiringConfig, type MultiringOptions, resolveMultiringOptions } from './options.ts'
 export { createMultiringStats, type MultiringStats } from './stats.ts'
 export {
+  type AckMessage,
   type CcMessage,
   decodeMrMessage,
   encodeMrMessage,

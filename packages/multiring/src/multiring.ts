@@ -29,6 +29,7 @@ import { compareKey, type MessageKey, Rank, ringKey } from './key.ts'
 import type { MultiringConfig } from './options.ts'
 import { createMultiringStats, type MultiringStats } from './stats.ts'
 import {
+  type AckMessage,
   type CcMessage,
   decodeMrMessage,
   ENDED_MAX,
@@ -105,6 +106,8 @@ interface Held {
   readonly key: MessageKey
   readonly reg: RegularMessage | undefined
   readonly cc: CcMessage | undefined
+  /** The LAN a regular message came by. */
+  readonly lan?: number
 }
 
 interface RingEntry {
@@ -136,6 +139,17 @@ interface RingEntry {
   since?: ReadonlyMap<number, MessageKey>
   /** Our previous ring on its LAN, whose tail went to others only: nothing beyond this comes. */
   cut?: number
+  /**
+   * A ring of ours whose CC was given up: it delivers nothing (nor does it anywhere: its far
+   * processors give the CC up too), and own messages stamped on it are sent again.
+   */
+  givenUp?: boolean
+  /**
+   * Members of the CC that did not come from the same previous ring (and last timestamp) as
+   * every other gateway of the CC: they drop what those gateways forward below the CC (rule 7),
+   * though srp delivers it to them, so a GV on this ring proves nothing about them below `key`.
+   */
+  anew?: { key: MessageKey; members: ReadonlySet<number> }
 }
 
 interface OwnMessage {
@@ -208,6 +222,11 @@ interface LanState {
   readonly inflight: Map<number, OwnMessage>
   gvDirty: boolean
   lastGvMs: number
+  /**
+   * Per member (as the incarnation its start named): what it told it decided at each CC (by
+   * {@link decisionKey}), the topology rep it installed or 0 for a CC it gave up.
+   */
+  readonly acks: Map<number, Map<string, number>>
 }
 
 const PLACEHOLDER_RING: RingId = { rep: 0xffff_ffff, seq: 0xffff_ffff_ffff_ffffn }
@@ -215,6 +234,29 @@ const ENDED_REMEMBERED = 4096
 const TOPO_SEQ_SLOTS = 0x1_0000_0000n
 const EPOCHS = 1024n
 const TOPOLOGY_MSGS_KEPT = 256
+const DECISIONS_KEPT = 256
+/** The key of a CC in the ack maps. */
+const decisionKey = (ts: number, ring: RingId): string => `${ts}:${ringKey(ring)}`
+
+/**
+ * The members of `cc` that do not share their previous ring (and last timestamp there) with
+ * every other gateway of the CC (RingEntry.anew).
+ */
+function anewMembers(cc: CcMessage): Set<number> {
+  const out = new Set<number>()
+  cc.members.forEach((n, i) => {
+    const p = cc.memberPreds[i]
+    for (const g of cc.gateways) {
+      if (g === n) continue
+      const q = cc.memberPreds[cc.members.indexOf(g)]
+      if (p === NO_PRED || q === NO_PRED || p !== q) {
+        out.add(n)
+        return
+      }
+    }
+  })
+  return out
+}
 
 /** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
 function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
@@ -262,6 +304,11 @@ class MultiringImpl implements Multiring {
   readonly #lans: LanState[] = []
   readonly #table = new Map<string, RingEntry>()
   readonly #ended = new Set<string>()
+  /**
+   * Remote rings whose CC was given up here (not ended): what comes of them waits in the pending
+   * buffer, as for a ring we do not know, in case a later topology brings them back.
+   */
+  readonly #unjoined = new Set<string>()
   /** Rings named as a predecessor by a CC this processor delivered (newest last, bounded). */
   readonly #superseded = new Set<string>()
   /** Predecessor rings named by CCs before their own CC was known: where they end. */
@@ -278,6 +325,8 @@ class MultiringImpl implements Multiring {
   #topoId: RingId | undefined
   #topoMembers: NodeId[] = []
   #lastDelivered: MessageKey | undefined
+  /** The last CC delivery passed by giving it up (above #lastDelivered, or undefined). */
+  #lastGivenUp: MessageKey | undefined
   #clock = 0
   #sendQueue: OwnMessage[] = []
   #nextSeq = 1
@@ -328,6 +377,24 @@ class MultiringImpl implements Multiring {
   #skipBelow: MessageKey | undefined
   /** A configuration of our own whose transitional configuration was delivered (#tailLost). */
   #alone: { id: RingId; left: NodeId[] } | undefined
+  /**
+   * This processor's decisions at the CCs it passed, in key order: the rep of the topology it
+   * installed, or 0 where it gave the CC up. A mate counts for a safe message only while its
+   * acks match them (#agrees); the oldest that every mate acked are forgotten.
+   */
+  readonly #decisions: { key: MessageKey; rep: number }[] = []
+  /**
+   * Per CC of a ring of ours (by ring key): each member's proposal as srp delivered it (ours
+   * too), the members that left the LAN's ring (or came back reborn) before theirs came, and the
+   * proposal we sent.
+   */
+  readonly #proposals = new Map<string, Map<number, number>>()
+  readonly #proposalGone = new Map<string, Set<number>>()
+  readonly #proposed = new Map<string, number>()
+  /** CCs given up here, by ring key: a member that came through one came from its predecessor. */
+  readonly #givenUpCcs = new Map<string, CcMessage>()
+  /** Remote CCs whose members gave them up by agreement (a void TC came). */
+  readonly #voided = new Set<string>()
 
   constructor(cfg: MultiringConfig, deps: MultiringDeps) {
     this.#cfg = cfg
@@ -373,6 +440,7 @@ class MultiringImpl implements Multiring {
         inflight: new Map(),
         gvDirty: false,
         lastGvMs: 0,
+        acks: new Map(),
       }
       ls.srp = r.create({
         onDeliver: (d) => this.#onSrpDeliver(ls, d),
@@ -543,6 +611,8 @@ class MultiringImpl implements Multiring {
     ls.srpMembers = c.members.slice()
     for (const n of c.members) this.#lanPeers.add(n)
     this.#markNtGone(ls)
+    this.#proposeReady(ls)
+    if (ls.phase === 'established' && ls.est !== undefined) this.#unstampIfLost(ls, ls.est)
     ls.epoch = 0
     this.#beginRound(ls)
     // A CC waiting for the NT of a gateway that just left the LAN waits no more.
@@ -606,6 +676,9 @@ class MultiringImpl implements Multiring {
       case 'nt':
         this.#onNt(ls, m)
         break
+      case 'ack':
+        this.#onAck(ls, m)
+        break
       case 'tc':
       case 'cc':
       case 'regular':
@@ -635,6 +708,22 @@ class MultiringImpl implements Multiring {
   ): void {
     const key = judged ? undefined : judgedKey(m)
     if (key !== undefined) {
+      // A void TC that rule 7 would drop (or hold) is taken as an empty one: it brings no
+      // topology, only that the CC's members agreed to give it up, which holds whatever path it
+      // came by; but its ring's successor CC may never come to us by that path, so the ring does
+      // not block here (it is given up as any remote CC whose TC does not reach us). Dropped,
+      // nothing beyond a gateway of the CC that joined its mates after the CC heard of it: the
+      // mates with it since before the CC had failed, and processors that held the CC by older
+      // paths waited for its TC for ever, each counting the others as gateway mates that could
+      // still bring it (0x5f371 on the agreement branch).
+      if (m.kind === 'tc' && m.void === true) {
+        const until = ls.since.get(from)
+        if (until !== undefined && (compareKey(key, until) < 0 || !this.#deliveredTo(until))) {
+          const { void: _v, ...empty } = m
+          this.#onTc(empty, ls.lan)
+          return
+        }
+      }
       if (this.#newPath(ls, from, key)) return
       const until = ls.since.get(from)
       if (until !== undefined && !this.#deliveredTo(until)) {
@@ -662,10 +751,17 @@ class MultiringImpl implements Multiring {
     }
   }
 
-  /** Has delivery reached key `k` (a member's join key: its ring's CC)? */
+  /**
+   * Has delivery reached key `k` (a member's join key: its ring's CC)? A CC it passed by giving
+   * it up counts: a mate that came with us through a ring of ours whose CC was given up by
+   * agreement is with us from that CC's key on, and nothing will deliver that key (0x179c4: its
+   * empty TC for a far CC above was held behind it for ever, and the far CC waited for it).
+   */
   #deliveredTo(k: MessageKey): boolean {
     const last = this.#lastDelivered
-    return last !== undefined && compareKey(last, k) >= 0
+    if (last !== undefined && compareKey(last, k) >= 0) return true
+    const skipped = this.#lastGivenUp
+    return skipped !== undefined && compareKey(skipped, k) >= 0
   }
 
   /**
@@ -760,6 +856,7 @@ class MultiringImpl implements Multiring {
       this.#runDelivery()
     }
     this.#markNtGone(ls)
+    this.#proposeReady(ls)
     if (ls.starts.size === ls.srpMembers.length) this.#establish(ls)
   }
 
@@ -773,6 +870,22 @@ class MultiringImpl implements Multiring {
       if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
       const got = this.#nts.get(e.k)
       const nonces = this.#ccNonces.get(e.k)
+      // Likewise members whose proposal has not come: the CC is given up (they may have
+      // installed it, or not, on their side).
+      const props = this.#proposals.get(e.k)
+      for (const n of cc.members) {
+        if (n === this.#me || props?.has(n)) continue
+        const left = !ls.srpMembers.includes(n)
+        const reborn = nonces !== undefined && ls.nonces.get(n) !== nonces.get(n)
+        if (!left && !reborn) continue
+        let gone = this.#proposalGone.get(e.k)
+        if (gone === undefined) {
+          gone = new Set()
+          this.#proposalGone.set(e.k, gone)
+          this.#trimTopologyMsgs()
+        }
+        gone.add(n)
+      }
       for (const g of cc.gateways) {
         if (g === this.#me || got?.has(g)) continue
         const left = !ls.srpMembers.includes(g)
@@ -862,6 +975,7 @@ class MultiringImpl implements Multiring {
     this.#stats.ringsEstablished++
     this.#resendNts(ls, starts, mine)
     this.#acceptCc(cc, ls.lan, since)
+    this.#proposeReady(ls)
     const pre = ls.pre
     ls.pre = []
     for (const p of pre) {
@@ -969,16 +1083,23 @@ class MultiringImpl implements Multiring {
         this.#requeueOwn(m)
         return
       }
-      if (this.#ended.has(k)) {
+      if (this.#ended.has(k) && !this.#unjoined.has(k)) {
         drop(this.#stats, MultiringErrorCode.Late)
         return
       }
       // A ring of the other side of a merge in progress: its TC may bring it in.
-      if (this.#pending.length >= this.#cfg.joinBufferMax) {
-        drop(this.#stats, MultiringErrorCode.BufferFull)
-        this.#pending.shift()
-      }
-      this.#pending.push({ m, lan })
+      this.#keepPending(m, lan)
+      return
+    }
+    if (e.givenUp === true) {
+      // Nothing it stamped is delivered; what comes still moves its placeholder (and goes on
+      // to the processors beyond, whose copy of the ring blocks the same way).
+      if (m.kind === 'regular' && this.#isOwn(m)) this.#requeueOwn(m)
+      if (m.ts > e.maxTs) {
+        e.maxTs = m.ts
+        this.#forward(m, { ts: m.ts, ring: m.ring, rank: Rank.Regular }, lan)
+        this.#runDelivery()
+      } else this.#stats.duplicates++
       return
     }
     if (m.ts <= e.maxTs) {
@@ -1003,9 +1124,17 @@ class MultiringImpl implements Multiring {
         if ((e.row.get(gk) ?? -1) < g.ts) e.row.set(gk, g.ts)
       }
     } else {
-      e.list.push({ key, reg: m, cc: undefined })
+      e.list.push({ key, reg: m, cc: undefined, lan })
     }
     this.#runDelivery()
+  }
+
+  #keepPending(m: RegularMessage | GvMessage, lan: number): void {
+    if (this.#pending.length >= this.#cfg.joinBufferMax) {
+      drop(this.#stats, MultiringErrorCode.BufferFull)
+      this.#pending.shift()
+    }
+    this.#pending.push({ m, lan })
   }
 
   #acceptCc(cc: CcMessage, lan: number, since?: ReadonlyMap<number, MessageKey>): void {
@@ -1036,6 +1165,7 @@ class MultiringImpl implements Multiring {
       row: new Map(),
       gwNonces: new Map(cc.gateways.map((g, x) => [g, cc.gatewayNonces[x] as number])),
       ...(since === undefined ? {} : { since }),
+      anew: { key, members: anewMembers(cc) },
     }
     // Nothing is claimed for the new ring's members about older messages: some may come from
     // another component and never have had them (their gateways' GVs say what they hold; a safe
@@ -1086,9 +1216,14 @@ class MultiringImpl implements Multiring {
    * that has been with us since before `k`; what a mate puts on the ring below the key it
    * joined us at is dropped).
    */
-  #mayStillCome(k: MessageKey): boolean {
+  #mayStillCome(k: MessageKey, givenUp: ReadonlySet<string> = new Set()): boolean {
     const open = [...this.#table.values()].some(
-      (e) => !e.closed && !e.ended && e.maxTs < k.ts && !e.members.includes(this.#me),
+      (e) =>
+        !e.closed &&
+        !e.ended &&
+        !givenUp.has(e.k) &&
+        e.maxTs < k.ts &&
+        !e.members.includes(this.#me),
     )
     return open && this.#gatewayMateBelow(k)
   }
@@ -1416,6 +1551,20 @@ class MultiringImpl implements Multiring {
    * The LAN own messages are originated on. A gateway keeps one while it can and moves only once
    * everything it sent there is stamped, so its messages stay in FIFO (and Lamport) order.
    */
+  /**
+   * Does a ring of ours on `lan` whose CC is not decided yet hold an own message? Its stamp is not
+   * final (given up, the ring delivers nothing and the message goes out again): we stay on that
+   * LAN meanwhile, or a later message sent elsewhere would overtake it.
+   */
+  #ownUndecided(lan: number): boolean {
+    for (const e of this.#table.values()) {
+      if (e.lan !== lan || e.list[0]?.cc === undefined || ringKey(e.list[0].cc.ring) !== e.k)
+        continue
+      if (e.list.some((h) => h.reg !== undefined && this.#isOwn(h.reg))) return true
+    }
+    return false
+  }
+
   #originLan(): LanState | undefined {
     // A message that has a LAN seq keeps it and its LAN until it is stamped: that LAN's start
     // rounds declared it as this sender's next seq there, so its members expect it (sent
@@ -1427,7 +1576,8 @@ class MultiringImpl implements Multiring {
     }
     const home = this.#home
     if (home !== undefined && this.#usable(home)) return home
-    if (home !== undefined && home.inflight.size > 0) return undefined
+    if (home !== undefined && (home.inflight.size > 0 || this.#ownUndecided(home.lan)))
+      return undefined
     for (const ls of this.#lans)
       if (this.#usable(ls)) {
         this.#home = ls
@@ -1534,6 +1684,11 @@ class MultiringImpl implements Multiring {
     if (ls.myGv.size > 4 * RINGS_MAX)
       for (const k of [...ls.myGv.keys()])
         if (!this.#table.has(k) && !this.#ended.has(k)) ls.myGv.delete(k)
+    // What the vector claims for this LAN's members holds only as far as each decided the CCs
+    // we passed as we did: processors elsewhere count them by it.
+    const cap = this.#agreedBelow(ls)
+    const capped =
+      cap === undefined ? entries : entries.map((x) => (x.ts > cap ? { ring: x.ring, ts: cap } : x))
     const proposed = ++this.#clock
     ls.ctrl.push({
       bytes: encodeMrMessage({
@@ -1542,7 +1697,7 @@ class MultiringImpl implements Multiring {
         ts: proposed,
         ring: { rep: 0, seq: 0n },
         sender: this.#me,
-        entries,
+        entries: capped,
       }),
       g: 'safe',
     })
@@ -1580,14 +1735,31 @@ class MultiringImpl implements Multiring {
   #covered(h: Held): Set<number> {
     const k = ringKey(h.key.ring)
     const covered = new Set<number>()
+    // A member of the source ring got its messages there, not by a gateway's forward.
+    const src = this.#table.get(k)
     for (const e of this.#table.values()) {
       if (e.closed) continue
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
       // On a ring of ours, a mate that joined us after the message may lack it (it was not
-      // there when the message went round), also once the LAN has moved on to a new round.
+      // there when the message went round), also once the LAN has moved on to a new round; and
+      // one that did not decide the CCs we passed as we did would not deliver it (a member of
+      // the ring is counted only by those that installed the same topology).
+      const ls = e.since === undefined ? undefined : this.#lans.find((l) => l.lan === e.lan)
       for (const n of e.members) {
         const j = e.since?.get(n)
-        if (j === undefined || compareKey(h.key, j) >= 0) covered.add(n)
+        if (j !== undefined && compareKey(h.key, j) < 0) continue
+        // A far ring's GVs (a gateway's srp safe deliveries) prove nothing below its CC about
+        // a member that joined it anew: it dropped the gateway's older forwards by rule 7.
+        if (
+          e.since === undefined &&
+          e.anew !== undefined &&
+          e.anew.members.has(n) &&
+          compareKey(h.key, e.anew.key) < 0 &&
+          !src?.members.includes(n as NodeId)
+        )
+          continue
+        if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j, e.k)) continue
+        covered.add(n)
       }
     }
     return covered
@@ -1659,11 +1831,53 @@ class MultiringImpl implements Multiring {
             // CC is not delivered here either (what a processor holds of it then depends on its
             // path: a mate that held the CC from a gateway new to it and dropped it when that
             // gateway left has none of it, 0x2713d), and what comes later is late.
-            if (!head.cc.members.includes(this.#me)) {
-              best.closed = true
+            // Nor is it kept from a topology that brings it later (ordered from that CC on, like
+            // a ring we did not know): what it holds waits in the pending buffer, and so do later
+            // copies. Each gateway forwards a message once onto a LAN, so copies dropped here
+            // would not come again by that path, and a copy from another gateway sent later
+            // (above them) would make them duplicates for ever (0x18903 on the agreement branch).
+            if (!head.cc.members.includes(this.#me) && this.#voided.has(best.k)) {
+              // Given up by its members' agreement: nobody delivers what it stamped, but it
+              // blocks until its successor's CC ends it (a far LAN's next ring's CC comes
+              // later, and the processors beyond would otherwise order past it and drop it).
+              best.givenUp = true
               best.list.length = 0
-            } else this.#remember(best.k, this.#passed)
+            } else if (!head.cc.members.includes(this.#me)) {
+              best.closed = true
+              for (const h of best.list.splice(0))
+                if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+              this.#unjoined.delete(best.k)
+              this.#unjoined.add(best.k)
+              trimOldest(this.#unjoined, TOPOLOGY_MSGS_KEPT)
+            } else {
+              this.#remember(best.k, this.#passed)
+              // No member installs it, and its far processors give it up too (our empty TC):
+              // nobody delivers what it stamped. Our own messages among that go out again.
+              // Unless the members agreed and only we give it up: then they install it and
+              // deliver what it stamped, and so do we, in our own configuration.
+              if (this.#agreement(head.cc, best.k) !== 'agreed') {
+                best.givenUp = true
+                for (const h of best.list.splice(0))
+                  if (h.reg !== undefined && this.#isOwn(h.reg)) this.#requeueOwn(h.reg)
+              }
+              // Its ring was established all the same: its predecessors are over, and our NTs
+              // say so (listed, a ring nothing ends here blocked mates that never got this CC).
+              this.#supersede(head.cc)
+              // Given up without our proposal (an earlier transitional configuration, a lost
+              // tail): the other members must not wait for it.
+              const ls = this.#lans.find((l) => l.lan === head.cc?.lan)
+              if (ls !== undefined) this.#propose(ls, head.cc, best.k, 0)
+            }
+            this.#givenUpCcs.set(best.k, head.cc)
+            // Its predecessors are over all the same (its ring exists, installed or not): our
+            // NTs name them, or mates that never got this CC keep them open for ever.
+            this.#supersede(head.cc)
+            this.#trimTopologyMsgs()
+            this.#decide(head.key, 0)
             this.#stats.ccsAbandoned++
+            // What was held from mates with us since this CC is theirs to hand on now.
+            this.#lastGivenUp = head.key
+            this.#releaseHeld()
             this.#prune()
             continue
           }
@@ -1671,6 +1885,7 @@ class MultiringImpl implements Multiring {
         }
         best.list.shift()
         this.#lastDelivered = head.key
+        this.#lastGivenUp = undefined
         if (head.cc !== undefined && rings !== undefined) this.#deliverCc(head.cc, head.key, rings)
         else if (head.reg !== undefined) this.#deliverRegular(head.reg, head.key)
         this.#prune()
@@ -1691,6 +1906,9 @@ class MultiringImpl implements Multiring {
     const k = e.k
     const ls = this.#lans.find((l) => l.lan === cc.lan)
     if (ls !== undefined && cc.members.includes(this.#me)) {
+      // Another member gave the CC up, or left without a proposal, or two proposed different
+      // topologies: no member installs one, whatever we would propose.
+      if (this.#agreement(cc, k, true) === 'abandon') return this.#giveUpOwn(ls, cc, k)
       const preds = new Set(cc.preds.map((p) => ringKey(p.ring)))
       if (cc.gateways.includes(this.#me) && !this.#ownNt.has(k)) {
         // A LAN of ours with no ring in our topology yet (its first start round is still on):
@@ -1740,13 +1958,9 @@ class MultiringImpl implements Multiring {
         // to every member that stays, and those that leave see us go); sent on a later ring,
         // only once srp delivered it there: taken at once, we installed a topology with it
         // that the others never could when the LAN's next ring did not form before we failed.
-        const nt =
-          g === this.#me &&
-          ls.phase === 'established' &&
-          ls.est !== undefined &&
-          ringKey(ls.est) === k
-            ? this.#ownNt.get(k)
-            : got?.get(g)
+        // Ours too only as srp delivered it: the members agree on the set of NTs counted (their
+        // proposals), and each counts what srp delivered it.
+        const nt = got?.get(g)
         if (nt === undefined) return 'wait'
         for (const e of nt.ended) gone.add(ringKey(e))
         listed.set(g, new Set(nt.rings.map((r) => ringKey(r.ring))))
@@ -1769,19 +1983,38 @@ class MultiringImpl implements Multiring {
         if (not.length > 0)
           all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
       }
-      const rings = this.#reachable(all)
-      const tc: TcMessage = {
-        kind: 'tc',
-        sender: this.#me,
-        ccTs: cc.ts,
-        ccRing: cc.ring,
-        rings: [...rings.values()],
-        ...this.#noncesOf([...rings.values()]),
-      }
-      this.#sendTcOnce(k, tc, cc.lan)
-      return this.#unlessCut(rings, cc)
+      const reached = this.#reachable(all)
+      this.#maybePropose(ls, cc, k)
+      const agreed = this.#agreement(cc, k)
+      if (agreed === 'wait') return 'wait'
+      if (agreed === 'abandon') return this.#giveUpOwn(ls, cc, k)
+      // The members agreed: the topology goes out as a TC whatever we decide here (the others
+      // install it, and so do the processors behind us).
+      const rings = [...reached.values()]
+      this.#sendTcOnce(
+        k,
+        {
+          kind: 'tc',
+          sender: this.#me,
+          ccTs: cc.ts,
+          ccRing: cc.ring,
+          rings,
+          ...this.#noncesOf(rings),
+        },
+        cc.lan,
+      )
+      // If that topology holds a ring we cut off, we alone give the CC up (the others count us
+      // by our decision ack only).
+      return this.#unlessCut(reached, cc)
     }
     const tc = this.#tcs.get(k)
+    if (tc?.void === true) {
+      // Its members gave it up by agreement: its ring delivers nothing, and blocks until its
+      // successor's CC ends it (#runDelivery).
+      this.#voided.add(k)
+      trimOldest(this.#voided, TOPOLOGY_MSGS_KEPT)
+      return 'abandon'
+    }
     if (tc !== undefined) {
       const all = new Map<string, ViewRing>()
       for (const r of tc.rings) all.set(ringKey(r.ring), r)
@@ -1836,7 +2069,7 @@ class MultiringImpl implements Multiring {
    * LANs with a TC that brings no ring (a TC whose topology does not reach a processor gives
    * the CC up there).
    */
-  #noTc(k: string, cc: CcMessage): 'abandon' {
+  #noTc(k: string, cc: CcMessage, agreed = false): 'abandon' {
     if (this.isGateway && !this.#tcDone.has(k)) {
       const none: TcMessage = {
         kind: 'tc',
@@ -1844,6 +2077,7 @@ class MultiringImpl implements Multiring {
         ccTs: cc.ts,
         ccRing: cc.ring,
         rings: [],
+        ...(agreed ? { void: true } : {}),
       }
       this.#tcs.set(k, none)
       this.#sendTcOnce(k, none, -1)
@@ -1890,6 +2124,7 @@ class MultiringImpl implements Multiring {
     // The next CC that will install a topology (those to be given up install none).
     let next: (typeof ccs)[number] | undefined
     let r: Map<string, ViewRing> | undefined
+    const dropped = new Set<string>()
     for (const c of ccs) {
       // A ring forming on one of our LANs gets a CC above its start clock, possibly below this
       // one: it comes first (and our NT for this one must see it).
@@ -1898,11 +2133,16 @@ class MultiringImpl implements Multiring {
       // The choice is the same at every processor, and our NT for it right, only once no CC
       // below it can still come: a remote ring still open below its key may yet be ended by a
       // new ring whose CC is lower, as long as a gateway on our rings can still bring it.
-      if (this.#mayStillCome(c.key)) return false
+      // (A remote ring whose CC below is given up here closes then: it sends nothing more.)
+      if (this.#mayStillCome(c.key, dropped)) return false
       if (this.#skipBelow !== undefined && compareKey(c.key, this.#skipBelow) < 0) continue
       const x = this.#ccReady(c.e, c.cc)
       if (x === 'wait') return false
-      if (x === 'abandon') continue
+      if (x === 'abandon') {
+        dropped.add(c.e.k)
+        this.#supersede(c.cc)
+        continue
+      }
       next = c
       r = x
       break
@@ -1925,6 +2165,280 @@ class MultiringImpl implements Multiring {
     return true
   }
 
+  // ------------------------------------------------------------ decisions (acks)
+
+  /**
+   * Our ring's CC installs nothing (decided as soon as it is known, possibly before delivery
+   * reaches it: an NT we send for a later CC must already name the rings it ended).
+   */
+  #giveUpOwn(ls: LanState, cc: CcMessage, k: string): 'abandon' {
+    this.#propose(ls, cc, k, 0)
+    this.#supersede(cc)
+    return this.#noTc(k, cc, true)
+  }
+
+  /**
+   * The ring `ring` of this LAN is over (its srp ring changed) and its CC can no longer be
+   * agreed (a member left before its proposal came): see #unstampOwn.
+   */
+  #unstampIfLost(ls: LanState, ring: RingId): void {
+    const k = ringKey(ring)
+    const cc = this.#table.get(k)?.list[0]?.cc
+    if (cc === undefined || ringKey(cc.ring) !== k) return
+    if (this.#agreement(cc, k, true) === 'abandon') this.#unstampOwn(ls, ring)
+  }
+
+  /**
+   * The CC of our ring `ring` on this LAN will be given up everywhere (decided at this point of
+   * srp's order alike): what it stamped is delivered nowhere. Our own messages it stamped go out
+   * again on the LAN's next ring with their LAN seq (the next start names the lowest), so they
+   * keep their order before the ones we sent after them.
+   */
+  #unstampOwn(ls: LanState, ring: RingId): void {
+    const e = this.#table.get(ringKey(ring))
+    if (e === undefined) return
+    const keep: Held[] = []
+    for (const h of e.list) {
+      if (h.reg === undefined || !this.#isOwn(h.reg)) {
+        keep.push(h)
+        continue
+      }
+      const o = this.#own.get(h.reg.seq)
+      if (o !== undefined && o.lan === undefined) o.lan = ls.lan
+      this.#requeueOwn(h.reg)
+    }
+    e.list.splice(0, e.list.length, ...keep)
+  }
+
+  /**
+   * What we propose for our ring's CC: the set of NTs counted (each gateway's NT as srp
+   * delivered it, or that it left or came back reborn before it came), once it is complete;
+   * members that agree on it compute one topology. Independent of how far delivery has got,
+   * so an ordinary member proposes as soon as the last NT is in.
+   */
+  #ntSet(cc: CcMessage, k: string): number | undefined {
+    const got = this.#nts.get(k)
+    const gone = this.#ntGone.get(k)
+    let h = 0x811c_9dc5
+    const mix = (x: number): void => {
+      h = Math.imul(h ^ (x >>> 0), 0x0100_0193)
+    }
+    for (const g of cc.gateways) {
+      mix(g)
+      if (g !== this.#me && gone?.has(g)) {
+        mix(0xffff_ffff)
+        continue
+      }
+      const nt = got?.get(g)
+      if (nt === undefined) return undefined
+      for (const b of encodeMrMessage(nt)) mix(b)
+    }
+    return h >>> 0 || 1
+  }
+
+  /** Proposes for our ring's CC of ring `k` once its NT set is complete. */
+  #maybePropose(ls: LanState, cc: CcMessage, k: string): void {
+    if (this.#proposed.has(k)) return
+    const h = this.#ntSet(cc, k)
+    if (h !== undefined) this.#propose(ls, cc, k, h)
+  }
+
+  /** Proposes for every CC of ours on this LAN still pending whose NT set is complete. */
+  #proposeReady(ls: LanState): void {
+    for (const e of this.#table.values()) {
+      const cc = e.list[0]?.cc
+      if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
+      if (ringKey(cc.ring) === e.k) this.#maybePropose(ls, cc, e.k)
+    }
+  }
+
+  /** Tells the members of our ring's CC, once, what we would install there (0: nothing). */
+  #propose(ls: LanState, cc: CcMessage, k: string, rep: number): void {
+    if (this.#proposed.has(k)) return
+    this.#proposed.set(k, rep)
+    this.#trimTopologyMsgs()
+    ls.ctrl.push({
+      bytes: encodeMrMessage({
+        kind: 'ack',
+        sender: this.#me,
+        nonce: this.#nonce,
+        ccTs: cc.ts,
+        ccRing: cc.ring,
+        rep,
+        proposed: true,
+      }),
+      g: 'agreed',
+    })
+    this.#stats.acksTx++
+    this.#pump(ls)
+  }
+
+  /**
+   * Did every member of our ring's CC propose what we did? 'abandon' when one proposed another
+   * topology (or none), or left the LAN's ring or came back reborn before its proposal came:
+   * it may have installed, or not, on its side, so no member installs one here.
+   */
+  #agreement(cc: CcMessage, k: string, othersOnly = false): 'agreed' | 'wait' | 'abandon' {
+    let mine = othersOnly ? undefined : this.#proposed.get(k)
+    if (!othersOnly && (mine === undefined || mine === 0)) return 'abandon'
+    const props = this.#proposals.get(k)
+    const gone = this.#proposalGone.get(k)
+    let wait = false
+    for (const n of cc.members) {
+      if (n === this.#me) continue
+      const p = props?.get(n)
+      if (p === undefined) {
+        if (gone?.has(n)) return 'abandon'
+        wait = true
+      } else if (p === 0 || (mine !== undefined && p !== mine)) return 'abandon'
+      else mine = p
+    }
+    return wait ? 'wait' : 'agreed'
+  }
+
+  /**
+   * A member's proposal for a CC of this LAN, in srp order. When the last one for the LAN's
+   * current ring is in and they differ, every member sees it at the same point: the ring's CC is
+   * given up everywhere, and the LAN starts a new round on the same srp ring (its next epoch).
+   */
+  #onProposal(ls: LanState, m: AckMessage): void {
+    const k = ringKey(m.ccRing)
+    // Only the incarnation the ring's CC names proposes for it (a reborn member never had it).
+    const was = this.#ccNonces.get(k)?.get(m.sender)
+    if (was !== undefined && was !== m.nonce) return
+    let props = this.#proposals.get(k)
+    if (props === undefined) {
+      props = new Map()
+      this.#proposals.set(k, props)
+      this.#trimTopologyMsgs()
+    }
+    if (props.has(m.sender)) return
+    props.set(m.sender, m.rep)
+    this.#stats.acksRx++
+    if (ls.phase === 'established' && ls.est !== undefined && ringKey(ls.est) === k) {
+      const members = ls.srpMembers
+      if (members.every((n) => props.has(n))) {
+        const first = props.get(members[0] as number)
+        const split = first === 0 || members.some((n) => props.get(n) !== first)
+        if (split && ls.epoch + 1 < Number(EPOCHS)) {
+          this.#stats.roundsRestarted++
+          this.#unstampOwn(ls, ls.est)
+          ls.pred = { ring: ls.est, ts: ls.ringClock }
+          ls.epoch++
+          this.#beginRound(ls)
+        }
+      }
+    }
+    this.#runDelivery()
+  }
+
+  /**
+   * Records what this processor decided at the CC with key `key` (the rep of the topology it
+   * installed, 0 if it gave the CC up) and tells its mates on every LAN it has a ring on.
+   */
+  #decide(key: MessageKey, rep: number): void {
+    this.#decisions.push({ key, rep })
+    const ack = encodeMrMessage({
+      kind: 'ack',
+      sender: this.#me,
+      nonce: this.#nonce,
+      ccTs: key.ts,
+      ccRing: key.ring,
+      rep,
+      proposed: false,
+    })
+    for (const ls of this.#lans) {
+      if (ls.srpRing === undefined) continue
+      ls.ctrl.push({ bytes: ack, g: 'agreed' })
+      this.#stats.acksTx++
+    }
+    this.#forgetDecisions()
+  }
+
+  #onAck(ls: LanState, m: AckMessage): void {
+    if (!ls.srpMembers.includes(m.sender)) return
+    // An ack of a former incarnation says nothing of the present one.
+    const nonce = ls.nonces.get(m.sender)
+    if (nonce !== undefined && nonce !== m.nonce) return
+    if (m.proposed) {
+      this.#onProposal(ls, m)
+      return
+    }
+    if (m.sender === this.#me) return
+    let acks = ls.acks.get(m.sender)
+    if (acks === undefined || nonce === undefined) {
+      acks = new Map()
+      ls.acks.set(m.sender, acks)
+    }
+    acks.set(decisionKey(m.ccTs, m.ccRing), m.rep)
+    trimOldest(acks, DECISIONS_KEPT)
+    this.#stats.acksRx++
+    for (const l of this.#lans) l.gvDirty = true
+    this.#runDelivery()
+  }
+
+  /**
+   * Did LAN mate `n` decide the CCs we passed (those from where it is with us on) as we did:
+   * the last topology we installed, and every CC we gave up since? Only then does it deliver
+   * what we deliver from here on (our decisions are all below any message still to deliver).
+   */
+  #agrees(ls: LanState, n: number, since: MessageKey | undefined, ring: string): boolean {
+    // The incarnation that was on the ring is gone (the node came back as another): it crashed,
+    // and owes nothing (safe delivery binds the members that do not crash).
+    const was = this.#ccNonces.get(ring)?.get(n)
+    const now = ls.nonces.get(n)
+    if (was !== undefined && now !== undefined && was !== now) return true
+    const acks = ls.acks.get(n)
+    for (let i = this.#decisions.length - 1; i >= 0; i--) {
+      const d = this.#decisions[i] as { key: MessageKey; rep: number }
+      if (since !== undefined && compareKey(d.key, since) < 0) break
+      const a = acks?.get(decisionKey(d.key.ts, d.key.ring))
+      if (a !== d.rep) return false
+      if (d.rep !== 0) return true
+    }
+    return true
+  }
+
+  /**
+   * The highest timestamp a guarantee vector sent on this LAN may claim: below the first CC we
+   * passed that a member of our ring here has not decided as we did (undefined: no limit).
+   */
+  #agreedBelow(ls: LanState): number | undefined {
+    let cap: number | undefined
+    // Nor above a CC we have not decided yet: nobody knows yet what its members will decide.
+    for (const e of this.#table.values()) {
+      const h = e.list[0]
+      if (h?.cc !== undefined && (cap === undefined || h.key.ts - 1 < cap)) cap = h.key.ts - 1
+    }
+    for (const [n, since] of ls.since) {
+      if (!ls.srpMembers.includes(n as NodeId)) continue
+      const acks = ls.acks.get(n)
+      for (const d of this.#decisions) {
+        if (compareKey(d.key, since) < 0) continue
+        if (acks?.get(decisionKey(d.key.ts, d.key.ring)) !== d.rep) {
+          if (cap === undefined || d.key.ts - 1 < cap) cap = d.key.ts - 1
+          break
+        }
+      }
+    }
+    return cap
+  }
+
+  /**
+   * Forgets the decisions before the last topology installed: #agrees never looks past it
+   * (every message still to deliver is above it); at most DECISIONS_KEPT remain.
+   */
+  #forgetDecisions(): void {
+    let last = 0
+    for (let i = this.#decisions.length - 1; i >= 0; i--)
+      if ((this.#decisions[i] as { rep: number }).rep !== 0) {
+        last = i
+        break
+      }
+    const drop = Math.max(last, this.#decisions.length - DECISIONS_KEPT)
+    if (drop > 0) this.#decisions.splice(0, drop)
+  }
+
   #onNt(ls: LanState, m: NtMessage): void {
     if (!ls.srpMembers.includes(m.sender)) return
     const k = ringKey(m.ccRing)
@@ -1936,6 +2450,7 @@ class MultiringImpl implements Multiring {
     }
     if (!per.has(m.sender)) per.set(m.sender, m)
     this.#noteNonces(m.gwNonces)
+    this.#proposeReady(ls)
     this.#runDelivery()
   }
 
@@ -2004,6 +2519,10 @@ class MultiringImpl implements Multiring {
       this.#ccNonces,
       this.#ntGone,
       this.#remoteGwRings,
+      this.#proposals,
+      this.#proposalGone,
+      this.#proposed,
+      this.#givenUpCcs,
     ])
       trimOldest(m, TOPOLOGY_MSGS_KEPT)
     trimOldest(this.#tcDone, TOPOLOGY_MSGS_KEPT)
@@ -2088,12 +2607,7 @@ class MultiringImpl implements Multiring {
 
   #deliverCc(cc: CcMessage, key: MessageKey, reached: Map<string, ViewRing>): void {
     const { sorted, topoId } = topologyOf(cc, reached)
-    for (const p of cc.preds) {
-      const pk = ringKey(p.ring)
-      this.#superseded.delete(pk)
-      this.#superseded.add(pk)
-      trimOldest(this.#superseded, ENDED_REMEMBERED)
-    }
+    this.#supersede(cc)
     // Rings this processor did not know (the other side of a merge) are ordered from the CC on: the ring set too: processors that deliver the same CC from different views
     // (components that have not merged yet) report different configurations.
     // messages of a ring ordered after the CC's ring may carry the CC's timestamp and still sort
@@ -2116,6 +2630,7 @@ class MultiringImpl implements Multiring {
         continue
       }
       this.#ended.delete(rk)
+      this.#unjoined.delete(rk)
       const after = compareRingId(r.ring, cc.ring) > 0
       const entry: RingEntry = {
         id: r.ring,
@@ -2149,6 +2664,7 @@ class MultiringImpl implements Multiring {
     for (const e of this.#table.values())
       for (const a of added) if ((e.row.get(a.k) ?? -1) < cc.ts - 1) e.row.set(a.k, cc.ts - 1)
     this.#install(sorted, topoId, key, cc)
+    this.#decide(key, topoId.rep)
     // A ring the topology brings (back) that we cannot reach is cut off at once: the topology was
     // decided from NTs whose senders may not know that the gateway linking it restarted, or that
     // our only path to it joined us anew (else our next NT would list it, 0x18b56).
@@ -2160,6 +2676,16 @@ class MultiringImpl implements Multiring {
       for (const p of pending) this.#receive(p.m, p.lan)
     }
     this.#pumpAll()
+  }
+
+  /** The predecessors of `cc` are superseded (newest last). */
+  #supersede(cc: CcMessage): void {
+    for (const p of cc.preds) {
+      const pk = ringKey(p.ring)
+      this.#superseded.delete(pk)
+      this.#superseded.add(pk)
+      trimOldest(this.#superseded, ENDED_REMEMBERED)
+    }
   }
 
   /** Installs a topology and tells the listener: transitional (survivors), then regular. */
@@ -2177,8 +2703,28 @@ class MultiringImpl implements Multiring {
     this.#topo = rings
     // Rings that left the topology without a successor (unreachable) never block again; rings
     // whose CC is still pending (head of their list) are not in a topology yet.
-    for (const [k, e] of this.#table)
-      if (!rings.has(k) && !e.ended && !e.closed && e.list[0]?.cc === undefined) e.closed = true
+    // A far ring the topology leaves out delivers nothing more here, ended or not: the members
+    // agreed on a topology without it, and one that never knew it (a restarted mate) or cut it
+    // off holds its later messages only in the pending buffer. Delivered here in the new
+    // topology, they were safe at us and never delivered by that mate (0x6419e: a gateway whose
+    // LAN ring's CC was given up by agreement, so its NT no longer reached the far ring, had
+    // the far ring's successor CC already, and went on delivering it up to that end). Like a
+    // remote ring whose CC is given up, what it holds waits in the pending buffer, and so do
+    // later copies, for a topology that brings it back.
+    for (const [k, e] of this.#table) {
+      // (A ring whose CC its members gave up by agreement blocks until its successor's CC.)
+      if (rings.has(k) || e.list[0]?.cc !== undefined || e.givenUp === true) continue
+      if (!e.members.includes(this.#me)) {
+        for (const h of e.list.splice(0))
+          if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+        this.#table.delete(k)
+        if (e.ended) this.#laterEnd(k, e.endTs)
+        this.#remember(k)
+        this.#unjoined.delete(k)
+        this.#unjoined.add(k)
+        trimOldest(this.#unjoined, TOPOLOGY_MSGS_KEPT)
+      } else if (!e.ended && !e.closed) e.closed = true
+    }
     const hadTopo = this.#topoId !== undefined
     const trans = this.#survivors(old, members, cc, oldRings)
     this.#topoId = topoId
@@ -2242,7 +2788,20 @@ class MultiringImpl implements Multiring {
       const pred = cc.preds[p] as RingTs
       // It ended that ring before others of the CC did: it lacks what they delivered there.
       if (cc.preds.some((q) => ringIdEquals(q.ring, pred.ring) && q.ts > pred.ts)) return false
-      const pk = ringKey(pred.ring)
+      let pk = ringKey(pred.ring)
+      // A ring whose CC was given up (everywhere: its members agreed on nothing, and its far
+      // processors follow the empty TC) delivered nothing: its members came from where they
+      // came to it. Judged alike at every processor that holds the CC.
+      // So does one whose CC is still pending below this one (an early transitional
+      // configuration gives those up).
+      for (let hops = 0; hops < 16 && !oldRings.has(pk); hops++) {
+        const g = this.#givenUpCcs.get(pk) ?? this.#table.get(pk)?.list[0]?.cc
+        const j = g?.members.indexOf(n as NodeId) ?? -1
+        if (g === undefined || j < 0) break
+        const q = g.memberPreds[j] as number
+        if (q === NO_PRED) return false
+        pk = ringKey((g.preds[q] as RingTs).ring)
+      }
       // A ring of ours whose CC was given up, or is about to be (a transitional configuration
       // entered early gives up the CCs below its own), is passed through as one of the topology.
       const own = this.#table.get(pk)?.list[0]?.cc?.members.includes(this.#me) === true

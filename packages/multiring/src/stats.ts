@@ -19,9 +19,14 @@ export interface MultiringStats {
   /** Rings established here (start rounds completed) / abandoned before completion. */
   ringsEstablished: number
   ringsAbandoned: number
+  /** Start rounds begun again on the same srp ring: the members of its CC proposed different topologies. */
+  roundsRestarted: number
   /** Network-topology messages sent (a gateway at a CC of its ring) / topology changes sent. */
   ntTx: number
   tcTx: number
+  /** Decision acknowledgements sent (one per CC decided, per LAN with a ring) and received. */
+  acksTx: number
+  acksRx: number
   /** CCs given up: their ring became unreachable before its topology change arrived. */
   ccsAbandoned: number
   /** Rings cut off from this processor that a later topology brought back (ordered again from its CC). */
@@ -55,8 +60,11 @@ export function createMultiringStats(): MultiringStats {
     topologyChanges: 0,
     ringsEstablished: 0,
     ringsAbandoned: 0,
+    roundsRestarted: 0,
     ntTx: 0,
     tcTx: 0,
+    acksTx: 0,
+    acksRx: 0,
     ccsAbandoned: 0,
     ringsReopened: 0,
     transitionalEarly: 0,

@@ -10,8 +10,11 @@
 import { type Guarantee, isNodeId, NODES_MAX, type NodeId, type RingId } from '@totem-ts/common'
 import { badMessage } from './errors.ts'
 
-/** Wire kind codes (reference §9 G13; 9 is ours: the ring-start round, see the README). */
-export const MrKind = { Regular: 1, Gv: 2, Cc: 3, Nt: 4, Tc: 5, Start: 9 } as const
+/**
+ * Wire kind codes (reference §9 G13; 9 and 10 are ours: the ring-start round and the
+ * acknowledgement of a topology decision, see the README).
+ */
+export const MrKind = { Regular: 1, Gv: 2, Cc: 3, Nt: 4, Tc: 5, Start: 9, Ack: 10 } as const
 /** One of {@link MrKind}. */
 export type MrKind = (typeof MrKind)[keyof typeof MrKind]
 
@@ -26,6 +29,8 @@ export const RING_NONCES_MAX = 1024
 /** Header bytes. */
 export const HEADER_BYTES = 28
 const FLAG_STAMPED = 1
+/** On a TC with no rings: its CC was given up by its members' agreement (TcMessage.void). */
+const FLAG_VOID = 2
 
 /** A ring id with the last timestamp it reached. */
 export interface RingTs {
@@ -140,6 +145,11 @@ export interface TcMessage {
   readonly rings: readonly ViewRing[]
   /** As in {@link NtMessage}. */
   readonly gwNonces?: readonly RingNonce[]
+  /**
+   * The CC was given up by its members' agreement (no rings then): its ring delivers nothing,
+   * but blocks until its successor's CC ends it (that CC's key is not known before it comes).
+   */
+  readonly void?: boolean
 }
 
 /** Ring-start round: one per member of a new srp ring, before the ring is used. */
@@ -158,6 +168,24 @@ export interface StartMessage {
   readonly nextSeq: number
 }
 
+/**
+ * A processor's word on a CC, on a LAN ring (never stamped nor forwarded). `proposed`: a member
+ * of the CC's ring tells the other members the topology it would install there (`rep`, the
+ * topology id's rep; 0 = none: it gives the CC up); a member installs the CC only when every
+ * member proposed the same topology. Otherwise (`proposed` false) what it decided at a CC, on
+ * each LAN where it is on a ring: its LAN mates count it as holding a safe message above a CC
+ * only when it decided that CC as they did.
+ */
+export interface AckMessage {
+  readonly kind: 'ack'
+  readonly sender: NodeId
+  readonly nonce: number
+  readonly ccTs: number
+  readonly ccRing: RingId
+  readonly rep: number
+  readonly proposed: boolean
+}
+
 /** Any multiring message. */
 export type MrMessage =
   | RegularMessage
@@ -166,6 +194,7 @@ export type MrMessage =
   | NtMessage
   | TcMessage
   | StartMessage
+  | AckMessage
 
 const TS_MAX = Number.MAX_SAFE_INTEGER
 
@@ -291,10 +320,11 @@ function header(
   ts: number,
   ring: RingId,
   sender: number,
+  extra = 0,
 ): void {
   w.u8(kind)
   w.u8(g === 'safe' ? 1 : 0)
-  w.u16(stamped ? FLAG_STAMPED : 0)
+  w.u16((stamped ? FLAG_STAMPED : 0) | extra)
   w.ts(ts)
   w.ring(ring)
   w.u32(sender)
@@ -368,7 +398,16 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
         (RING_BYTES + 8) * nonces.length
       for (const r of m.rings) size += RING_BYTES + 2 + 2 + 4 * r.members.length
       const w = new Writer(size)
-      header(w, m.kind === 'nt' ? MrKind.Nt : MrKind.Tc, 'agreed', true, m.ccTs, m.ccRing, m.sender)
+      header(
+        w,
+        m.kind === 'nt' ? MrKind.Nt : MrKind.Tc,
+        'agreed',
+        true,
+        m.ccTs,
+        m.ccRing,
+        m.sender,
+        m.kind === 'tc' && m.void === true ? FLAG_VOID : 0,
+      )
       w.u16(m.rings.length)
       for (const r of m.rings) {
         w.ring(r.ring)
@@ -400,6 +439,14 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       w.u32(m.nextSeq)
       return w.buf
     }
+    case 'ack': {
+      const w = new Writer(HEADER_BYTES + 9)
+      header(w, MrKind.Ack, 'agreed', false, m.ccTs, m.ccRing, m.sender)
+      w.u32(m.nonce)
+      w.u32(m.rep)
+      w.u8(m.proposed ? 1 : 0)
+      return w.buf
+    }
   }
 }
 
@@ -411,7 +458,8 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
   if (gByte > 1) badMessage('bad-guarantee', { value: gByte })
   const guarantee: Guarantee = gByte === 1 ? 'safe' : 'agreed'
   const flags = r.u16()
-  if ((flags & ~FLAG_STAMPED) !== 0) badMessage('bad-flags', { value: flags })
+  const allowed = kind === MrKind.Tc ? FLAG_STAMPED | FLAG_VOID : FLAG_STAMPED
+  if ((flags & ~allowed) !== 0) badMessage('bad-flags', { value: flags })
   const stamped = (flags & FLAG_STAMPED) !== 0
   const ts = r.ts()
   const ring = r.ring()
@@ -515,8 +563,19 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       for (let i = 0; i < nn; i++) gwNonces.push({ ring: r.ring(), node: r.node(), nonce: r.u32() })
       r.end()
       const extra = gwNonces.length > 0 ? { gwNonces } : {}
-      if (kind === MrKind.Tc)
-        return { kind: 'tc', sender: s, ccTs: ts, ccRing: ring, rings, ...extra }
+      if (kind === MrKind.Tc) {
+        const isVoid = (flags & FLAG_VOID) !== 0
+        if (isVoid && rings.length > 0) badMessage('void-tc-with-rings', { rings: rings.length })
+        return {
+          kind: 'tc',
+          sender: s,
+          ccTs: ts,
+          ccRing: ring,
+          rings,
+          ...extra,
+          ...(isVoid ? { void: true } : {}),
+        }
+      }
       return { kind: 'nt', sender: s, ccTs: ts, ccRing: ring, rings, ended, ...extra }
     }
     case MrKind.Start: {
@@ -542,6 +601,23 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         gateway: gw === 1,
         nonce,
         nextSeq,
+      }
+    }
+    case MrKind.Ack: {
+      const s = sender()
+      const nonce = r.u32()
+      const rep = r.u32()
+      const proposed = r.u8()
+      if (proposed > 1) badMessage('bad-proposed-flag', { value: proposed })
+      r.end()
+      return {
+        kind: 'ack',
+        sender: s,
+        nonce,
+        ccTs: ts,
+        ccRing: ring,
+        rep,
+        proposed: proposed === 1,
       }
     }
     default:

@@ -26,6 +26,21 @@ export interface FakeRing {
   listener: BroadcastListener
   readonly sent: { bytes: Uint8Array; g: Guarantee }[]
   full: boolean
+  /**
+   * The members of the last configuration `install` gave it. While `autoAgree` is on (the
+   * default), every proposal and decision ack the processor sends is delivered back after each
+   * `deliver` or `install`, from every member in turn (the processor's own copy too): the mates
+   * propose and decide what it did. Its own NTs come back to it too, as srp delivers them.
+   */
+  mates: number[]
+  autoAgree: boolean
+  readonly echo: Uint8Array[]
+  /** The srp ring id of the last configuration `install` gave it. */
+  srpRing: RingId
+  /** Each member's incarnation nonce, from the last start `deliver` gave (echoes carry it). */
+  readonly nonces: Map<number, number>
+  /** Every fake ring of the same processor (echoes are flushed on all of them). */
+  readonly peers: Map<number, FakeRing>
 }
 
 export interface Recorded {
@@ -94,6 +109,12 @@ export function processor(
           listener,
           sent: [],
           full: false,
+          mates: [],
+          autoAgree: true,
+          echo: [],
+          srpRing: { rep: 0, seq: 0n },
+          nonces: new Map(),
+          peers: rings,
           // biome-ignore lint/suspicious/noExplicitAny: test double
         } as any
         const ring = Object.assign(f, {
@@ -101,6 +122,8 @@ export function processor(
           send: (bytes: Uint8Array, g: Guarantee) => {
             if (f.full) return 'full' as const
             f.sent.push({ bytes: bytes.slice(), g })
+            const kind = decodeMrMessage(bytes).kind
+            if (f.autoAgree && (kind === 'ack' || kind === 'nt')) f.echo.push(bytes.slice())
             return 'queued' as const
           },
           start: async () => {},
@@ -124,16 +147,63 @@ export function deliver(
   srpRing: RingId,
   g: Guarantee = 'agreed',
 ): void {
-  ring.listener.onDeliver({
-    sender: nodeId(sender),
-    ringId: srpRing,
-    guarantee: g,
-    payload: m instanceof Uint8Array ? m : encodeMrMessage(m),
-  })
+  const payload = m instanceof Uint8Array ? m : encodeMrMessage(m)
+  try {
+    const d = decodeMrMessage(payload)
+    if (d.kind === 'start') ring.nonces.set(sender, d.nonce)
+  } catch {
+    // a malformed payload (a test of the drop counters): nothing to note
+  }
+  ring.listener.onDeliver({ sender: nodeId(sender), ringId: srpRing, guarantee: g, payload })
+  flushEcho(ring)
+}
+
+let echoing = false
+/** Delivers what `autoAgree` queued: each ack from every member, in turn. */
+function flushEcho(first: FakeRing): void {
+  if (echoing) return
+  echoing = true
+  try {
+    for (;;) {
+      const ring = [...first.peers.values()].find((r) => r.echo.length > 0)
+      if (ring === undefined) break
+      const b = ring.echo.shift() as Uint8Array
+      const srpRing = ring.srpRing
+      const a = decodeMrMessage(b)
+      // srp delivers our own NT back to us (the others' NTs are the test's to deliver).
+      if (a.kind === 'nt') {
+        if (ring.mates.includes(a.sender))
+          ring.listener.onDeliver({
+            sender: a.sender,
+            ringId: srpRing,
+            guarantee: 'agreed',
+            payload: b,
+          })
+        continue
+      }
+      if (a.kind !== 'ack') continue
+      for (const n of ring.mates)
+        ring.listener.onDeliver({
+          sender: nodeId(n),
+          ringId: srpRing,
+          guarantee: 'agreed',
+          payload: encodeMrMessage({
+            ...a,
+            sender: nodeId(n),
+            nonce: ring.nonces.get(n) ?? HARNESS_NONCE,
+          }),
+        })
+    }
+  } finally {
+    echoing = false
+  }
 }
 
 /** srp installs a regular configuration. */
 export function install(ring: FakeRing, srpRing: RingId, members: readonly number[]): void {
+  ring.mates = members.slice()
+  ring.srpRing = srpRing
+  ring.echo.length = 0
   ring.listener.onConfigurationChange({
     kind: 'regular',
     ringId: srpRing,
@@ -141,6 +211,7 @@ export function install(ring: FakeRing, srpRing: RingId, members: readonly numbe
     left: [],
     joined: [],
   })
+  flushEcho(ring)
 }
 
 /** The incarnation nonce every harness processor draws (`random.int(n)` = n / 2). */
