@@ -868,37 +868,31 @@ class MultiringImpl implements Multiring {
     for (const e of this.#table.values()) {
       const cc = e.list[0]?.cc
       if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
-      const got = this.#nts.get(e.k)
       const nonces = this.#ccNonces.get(e.k)
+      // Who of `who` has left the LAN's ring, or came back reborn, without `has` coming from it.
+      const mark = (
+        who: readonly NodeId[],
+        has: Map<number, unknown> | undefined,
+        into: Map<string, Set<number>>,
+      ): void => {
+        for (const n of who) {
+          if (n === this.#me || has?.has(n)) continue
+          const left = !ls.srpMembers.includes(n)
+          const reborn = nonces !== undefined && ls.nonces.get(n) !== nonces.get(n)
+          if (!left && !reborn) continue
+          let gone = into.get(e.k)
+          if (gone === undefined) {
+            gone = new Set()
+            into.set(e.k, gone)
+            this.#trimTopologyMsgs()
+          }
+          gone.add(n)
+        }
+      }
       // Likewise members whose proposal has not come: the CC is given up (they may have
       // installed it, or not, on their side).
-      const props = this.#proposals.get(e.k)
-      for (const n of cc.members) {
-        if (n === this.#me || props?.has(n)) continue
-        const left = !ls.srpMembers.includes(n)
-        const reborn = nonces !== undefined && ls.nonces.get(n) !== nonces.get(n)
-        if (!left && !reborn) continue
-        let gone = this.#proposalGone.get(e.k)
-        if (gone === undefined) {
-          gone = new Set()
-          this.#proposalGone.set(e.k, gone)
-          this.#trimTopologyMsgs()
-        }
-        gone.add(n)
-      }
-      for (const g of cc.gateways) {
-        if (g === this.#me || got?.has(g)) continue
-        const left = !ls.srpMembers.includes(g)
-        const reborn = nonces !== undefined && ls.nonces.get(g) !== nonces.get(g)
-        if (!left && !reborn) continue
-        let gone = this.#ntGone.get(e.k)
-        if (gone === undefined) {
-          gone = new Set()
-          this.#ntGone.set(e.k, gone)
-          this.#trimTopologyMsgs()
-        }
-        gone.add(g)
-      }
+      mark(cc.members, this.#proposals.get(e.k), this.#proposalGone)
+      mark(cc.gateways, this.#nts.get(e.k), this.#ntGone)
     }
   }
 
