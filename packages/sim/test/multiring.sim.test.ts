@@ -103,7 +103,8 @@ describe('multiring regressions (multiring-regressions.json)', () => {
     async () => {
       for (const e of entries) await expectOk(regressionOptions(e))
     },
-    180_000,
+    // About 55 s of one core for 60 seeds in CI; the rest is headroom for a loaded machine.
+    360_000,
   )
 })
 
