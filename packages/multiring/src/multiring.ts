@@ -139,6 +139,8 @@ interface RingEntry {
   since?: ReadonlyMap<number, MessageKey>
   /** Our previous ring on its LAN, whose tail went to others only: nothing beyond this comes. */
   cut?: number
+  /** The last GV received on this ring, and by which LAN (kept with its messages, #keepHeld). */
+  lastGv?: { readonly m: GvMessage; readonly lan: number }
   /**
    * A ring of ours whose CC was given up: it delivers nothing (nor does it anywhere: its far
    * processors give the CC up too), and own messages stamped on it are sent again.
@@ -1113,6 +1115,7 @@ class MultiringImpl implements Multiring {
     this.#obs?.onReceive?.(key, lan, m.kind === 'regular' ? 'reg' : 'gv')
     this.#forward(m, key, lan)
     if (m.kind === 'gv') {
+      e.lastGv = { m, lan }
       for (const g of m.entries) {
         const gk = ringKey(g.ring)
         if ((e.row.get(gk) ?? -1) < g.ts) e.row.set(gk, g.ts)
@@ -1121,6 +1124,20 @@ class MultiringImpl implements Multiring {
       e.list.push({ key, reg: m, cc: undefined, lan })
     }
     this.#runDelivery()
+  }
+
+  /**
+   * What a ring we leave (a remote CC given up, a far ring the topology leaves out) holds waits
+   * in the pending buffer for a topology that brings it back: its messages, and its last GV when
+   * nothing it holds is newer. A GV only moves the ring's max timestamp, and each gateway
+   * forwards it once onto a LAN: dropped with the entry, a ring brought back below it and ended
+   * by its successor's CC at it blocked for ever (0x6419c: a GV was the ring's last stamp).
+   */
+  #keepHeld(e: RingEntry): void {
+    for (const h of e.list.splice(0))
+      if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+    if (e.lastGv !== undefined && e.lastGv.m.ts === e.maxTs)
+      this.#keepPending(e.lastGv.m, e.lastGv.lan)
   }
 
   #keepPending(m: RegularMessage | GvMessage, lan: number): void {
@@ -1838,8 +1855,7 @@ class MultiringImpl implements Multiring {
               best.list.length = 0
             } else if (!head.cc.members.includes(this.#me)) {
               best.closed = true
-              for (const h of best.list.splice(0))
-                if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+              this.#keepHeld(best)
               this.#unjoined.delete(best.k)
               this.#unjoined.add(best.k)
               trimOldest(this.#unjoined, TOPOLOGY_MSGS_KEPT)
@@ -2709,8 +2725,7 @@ class MultiringImpl implements Multiring {
       // (A ring whose CC its members gave up by agreement blocks until its successor's CC.)
       if (rings.has(k) || e.list[0]?.cc !== undefined || e.givenUp === true) continue
       if (!e.members.includes(this.#me)) {
-        for (const h of e.list.splice(0))
-          if (h.reg !== undefined && h.lan !== undefined) this.#keepPending(h.reg, h.lan)
+        this.#keepHeld(e)
         this.#table.delete(k)
         if (e.ended) this.#laterEnd(k, e.endTs)
         this.#remember(k)

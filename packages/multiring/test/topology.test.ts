@@ -371,6 +371,35 @@ describe("a remote CC's TC that no gateway mate can bring any more", () => {
   })
 })
 
+describe('a remote ring whose CC is given up and a later topology brings back', () => {
+  it('keeps its last GV with its messages: the ring moves to where its successor ends it', () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    // A's last stamp is a GV (20), forwarded while A's CC still waits for its TC (0x6419c).
+    deliver(p.ring, 50, { ...gv(1, 20), stamped: true, ring: A }, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { kind: 'tc', sender: nodeId(50), ccTs: 2, ccRing: A, rings: [] }, SRP0)
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    // B's CC brings A back, ordered from that CC (10) on; each gateway forwards A's GV once.
+    deliver(p.ring, 50, remoteCc(B, 10, 2, [2, 50]), SRP0)
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 10,
+      ccRing: B,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50]), view(B, 2, [2, 50])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(p.r0)].sort())
+    // A's successor's CC ends A at 20: A is over, B's message after it is delivered.
+    const C: RingId = { rep: 1, seq: 30n }
+    deliver(p.ring, 50, { ...remoteCc(C, 30, 1, [1, 50]), preds: [{ ring: A, ts: 20 }] }, SRP0)
+    deliver(p.ring, 50, reg(B, 25), SRP0)
+    expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(A)}`)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['B25'])
+  })
+})
+
 describe('rule 7: new paths bring nothing older than themselves', () => {
   it('drops a message below the new ring CC from a new member, takes it from an old one', () => {
     const p = established()
