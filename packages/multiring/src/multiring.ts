@@ -591,7 +591,15 @@ class MultiringImpl implements Multiring {
     // Between srp's transitional and regular configurations, its safe deliveries are safe among
     // the survivors only: they prove nothing about the ring's other members.
     ls.srpTransitional = c.kind === 'transitional'
-    if (c.kind === 'transitional') return
+    // Members of our old ring that are not in srp's transitional configuration went through
+    // another ring before this one (or failed): what they sent there we never get, their NTs
+    // and proposals among it (0x7130e: a clogged gateway mate formed a ring without us, sent its
+    // proposal there and was back in our next ring; we never saw it leave). srp gives every
+    // member that moves with us the same transitional configuration, so all decide alike here.
+    if (c.kind === 'transitional') {
+      this.#markNtGone(ls, c.members)
+      return
+    }
     // The previous srp ring of this LAN is over.
     if (ls.phase === 'established' && ls.est !== undefined) {
       ls.pred = { ring: ls.est, ts: ls.ringClock }
@@ -863,10 +871,11 @@ class MultiringImpl implements Multiring {
   }
 
   /**
-   * Gateways of this LAN's pending CCs (ours) that are no longer on the LAN's ring, or are back
-   * as a new incarnation, and whose NT has not come: not waited for, from this point on.
+   * Gateways of this LAN's pending CCs (ours) that are no longer on the LAN's ring (not among
+   * `present`: srp's new configuration, regular or transitional), or are back as a new
+   * incarnation, and whose NT has not come: not waited for, from this point on.
    */
-  #markNtGone(ls: LanState): void {
+  #markNtGone(ls: LanState, present: readonly NodeId[] = ls.srpMembers): void {
     for (const e of this.#table.values()) {
       const cc = e.list[0]?.cc
       if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
@@ -879,7 +888,7 @@ class MultiringImpl implements Multiring {
       ): void => {
         for (const n of who) {
           if (n === this.#me || has?.has(n)) continue
-          const left = !ls.srpMembers.includes(n)
+          const left = !present.includes(n)
           const reborn = nonces !== undefined && ls.nonces.get(n) !== nonces.get(n)
           if (!left && !reborn) continue
           let gone = into.get(e.k)
@@ -1770,6 +1779,11 @@ class MultiringImpl implements Multiring {
         )
           continue
         if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j, e.k)) continue
+        // A LAN mate counts only if it decided the CCs as we did, whatever row covers it: a far
+        // ring it joined since shows it holds the message, not that it delivers it in our
+        // configuration (0x5a573: a gateway that alone installed a remote CC, counted through
+        // the row of the far ring it joined next).
+        if (ls === undefined && n !== this.#me && !this.#mateAgrees(n)) continue
         covered.add(n)
       }
     }
@@ -2296,11 +2310,12 @@ class MultiringImpl implements Multiring {
     let wait = false
     for (const n of cc.members) {
       if (n === this.#me) continue
+      // Gone before its proposal came: one that comes later (sent on a ring without us) does
+      // not count, as for NTs.
+      if (gone?.has(n)) return 'abandon'
       const p = props?.get(n)
-      if (p === undefined) {
-        if (gone?.has(n)) return 'abandon'
-        wait = true
-      } else if (p === 0 || (mine !== undefined && p !== mine)) return 'abandon'
+      if (p === undefined) wait = true
+      else if (p === 0 || (mine !== undefined && p !== mine)) return 'abandon'
       else mine = p
     }
     return wait ? 'wait' : 'agreed'
@@ -2405,6 +2420,17 @@ class MultiringImpl implements Multiring {
       const a = acks?.get(decisionKey(d.key.ts, d.key.ring))
       if (a !== d.rep) return false
       if (d.rep !== 0) return true
+    }
+    return true
+  }
+
+  /** A processor on one of our LANs' rings decided the CCs as we did (#agrees), on each. */
+  #mateAgrees(n: number): boolean {
+    for (const l of this.#lans) {
+      if (l.phase !== 'established' || l.est === undefined || !l.srpMembers.includes(n as NodeId))
+        continue
+      if (!l.since.has(n)) continue
+      if (!this.#agrees(l, n, l.since.get(n), ringKey(l.est))) return false
     }
     return true
   }

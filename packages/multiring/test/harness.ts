@@ -200,7 +200,22 @@ function flushEcho(first: FakeRing): void {
 }
 
 /** srp installs a regular configuration. */
-export function install(ring: FakeRing, srpRing: RingId, members: readonly number[]): void {
+export function install(
+  ring: FakeRing,
+  srpRing: RingId,
+  members: readonly number[],
+  trans?: readonly number[],
+): void {
+  // srp's transitional configuration first, when the test gives one: the members of the old
+  // ring that move to the new one with us.
+  if (trans !== undefined)
+    ring.listener.onConfigurationChange({
+      kind: 'transitional',
+      ringId: ring.srpRing,
+      members: trans.map((n) => nodeId(n)),
+      left: [],
+      joined: [],
+    })
   ring.mates = members.slice()
   ring.srpRing = srpRing
   ring.echo.length = 0
