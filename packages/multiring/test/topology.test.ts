@@ -909,3 +909,27 @@ describe('a gateway mate that went through another srp ring before coming back',
     expect(regulars(p)).toEqual([[50, 100, 101]])
   })
 })
+describe('a remote ring whose CC was given up, brought back by a later topology', () => {
+  it('keeps the point its GVs moved it to before (0x61a82)', () => {
+    const p = established()
+    deliver(p.ring, 50, gv(50, 100), SRP0)
+    // LAN 0 forms its next ring; its CC (above 100) waits for 50's NT.
+    const r1 = form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true } }).forRing
+    // A's CC comes below it, then A's GVs (A stamps nothing else) up to 120 and the CC of A's
+    // successor B, which ends A at 120.
+    deliver(p.ring, 50, remoteCc(A, 50, 1, [1, 50]), SRP1)
+    deliver(p.ring, 50, { ...gv(1, 120), stamped: true, ring: A }, SRP1, 'safe')
+    deliver(p.ring, 50, { ...remoteCc(B, 130, 1, [1, 50]), preds: [{ ring: A, ts: 120 }] }, SRP1)
+    // 50 gives A's CC up (a TC naming no ring): A is cut off, and leaves the table.
+    deliver(p.ring, 50, { kind: 'tc', sender: nodeId(50), ccTs: 50, ccRing: A, rings: [] }, SRP1)
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    // 50's NT at our ring's CC brings A back, from that CC on: it has ended where A's GVs took
+    // it (no copy of them comes again), so it no longer blocks.
+    deliver(p.ring, 50, nt(50, p.mr.clock, r1, [view(A, 1, [1, 50])]), SRP1)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r1)].sort())
+    deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
+    expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(A)}`)
+    expect(blockedOf(p)).toContain(`${ringKey(B)}: remote CC`)
+  })
+})
+
