@@ -932,4 +932,3 @@ describe('a remote ring whose CC was given up, brought back by a later topology'
     expect(blockedOf(p)).toContain(`${ringKey(B)}: remote CC`)
   })
 })
-
