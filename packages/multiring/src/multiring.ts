@@ -744,6 +744,7 @@ class MultiringImpl implements Multiring {
         ls.held.push({ m, from, until, ring: ls.est as RingId, old })
         return
       }
+      this.#takeHeldBelow(ls, m)
     }
     switch (m.kind) {
       case 'tc':
@@ -803,6 +804,40 @@ class MultiringImpl implements Multiring {
         const old = p.old || ls.est === undefined || !ringIdEquals(p.ring, ls.est)
         this.#onRingMessage(ls, p.m, p.from, old, true)
       }
+    }
+  }
+
+  /**
+   * A stamped message of a source ring that a mate not held puts on the ring above messages of
+   * that ring held from a new mate, which the ring's receive list has not reached: the old path
+   * has nothing of the ring below it left to bring (a gateway forwards a ring's messages rising,
+   * each once onto a LAN), and once taken it makes them duplicates for ever. They are taken
+   * first, lowest first. Left held, they were dropped at release and never delivered here, while
+   * the mates that took the new mate's copies at once delivered them (0x7160d: a new gateway
+   * forwarded a far ring's messages onto our LAN, its gateway mate took them at once and
+   * forwarded only what came before and after them by its other LAN; a member still behind the
+   * CC the new gateway joined us at held them, took the other gateway's later copy, lost them).
+   * What the list has reached stays held as before (a copy for after release).
+   */
+  #takeHeldBelow(ls: LanState, m: RegularMessage | GvMessage | CcMessage | TcMessage): void {
+    if ((m.kind !== 'regular' && m.kind !== 'gv') || !m.stamped || ls.held.length === 0) return
+    // A ring we do not know: both wait in the pending buffer, what is held released first.
+    const e = this.#table.get(ringKey(m.ring))
+    if (e === undefined || m.ts <= e.maxTs) return
+    const from = e.maxTs
+    const below = (p: LanState['held'][number]): boolean =>
+      (p.m.kind === 'regular' || p.m.kind === 'gv') &&
+      p.m.stamped &&
+      p.m.ts > from &&
+      p.m.ts < m.ts &&
+      ringIdEquals(p.m.ring, m.ring)
+    if (!ls.held.some(below)) return
+    const take = ls.held.filter(below)
+    take.sort((a, b) => (a.m as GvMessage).ts - (b.m as GvMessage).ts)
+    ls.held = ls.held.filter((p) => !below(p))
+    for (const p of take) {
+      const old = p.old || ls.est === undefined || !ringIdEquals(p.ring, ls.est)
+      this.#onRingMessage(ls, p.m, p.from, old, true)
     }
   }
 
@@ -1940,6 +1975,22 @@ class MultiringImpl implements Multiring {
         // that ring will get before it reaches them. Wait for it to be established.
         for (const l of this.#lans)
           if (l.lan !== cc.lan && l.phase === 'forming' && !this.#hasRingOn(l.lan)) return 'wait'
+        // Nor while a ring of ours on another LAN, whose CC we gave up by agreement, waits for
+        // its successor's CC: it is in no topology and its predecessors are superseded, so our NT
+        // says nothing of that LAN either, and the members behind this CC that know the given-up
+        // ring from nothing else (those joining us anew here) would order past the successor's
+        // CC before it reached them, and drop it as late. Established, that CC is forwarded
+        // here ahead of our NT (0x72107: a given-up CC decided at srp's transitional
+        // configuration, before the LAN's next round began).
+        for (const o of this.#table.values())
+          if (
+            o.givenUp === true &&
+            !o.ended &&
+            o.lan !== cc.lan &&
+            o.members.includes(this.#me) &&
+            this.#lans.some((l) => l.lan === o.lan)
+          )
+            return 'wait'
         // A ring of our topology that we cut off, or no longer reach through gateways as the
         // incarnations that linked it (§6.3; ended rings count, they are in the topology until
         // their successor's CC), is not one we reach: listed, it would come back at mates that

@@ -425,6 +425,35 @@ describe('rule 7: new paths bring nothing older than themselves', () => {
     expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A3'])
     expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
   })
+
+  it("takes what it holds from a new member first when an old path's copy above it comes", () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 3), SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    // R1 with 60, a gateway new to us: its CC (ts 4) waits for 60's NT, and what 60 forwards
+    // above it is held until then.
+    const r1 = form(p.ring, SRP1, 100, [50, 60, 100], {
+      60: { gateway: true, pred: undefined },
+    }).forRing
+    const ccTs = p.mr.clock
+    deliver(p.ring, 60, reg(A, 5), SRP1)
+    deliver(p.ring, 60, reg(A, 6), SRP1)
+    // 50 took 60's copies of A5 and A6 at once (it has delivered R1's CC) and forwards only A7,
+    // which it got first by its other LAN: in srp's order it comes after them. Taken at once
+    // while A5 and A6 stayed held, A7 made them duplicates at release (0x7160d).
+    deliver(p.ring, 50, reg(A, 7), SRP1)
+    deliver(p.ring, 60, nt(60, ccTs, r1, [view(A, 1, [1, 50, 60])]), SRP1)
+    deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5', 'A6', 'A7'])
+  })
 })
 
 /** 100 on LAN 0 with gateway 50, whose NT brings ring A (LAN 1, with 1) into the topology. */
