@@ -591,15 +591,7 @@ class MultiringImpl implements Multiring {
     // Between srp's transitional and regular configurations, its safe deliveries are safe among
     // the survivors only: they prove nothing about the ring's other members.
     ls.srpTransitional = c.kind === 'transitional'
-    // Members of our old ring that are not in srp's transitional configuration went through
-    // another ring before this one (or failed): what they sent there we never get, their NTs
-    // and proposals among it (0x7130e: a clogged gateway mate formed a ring without us, sent its
-    // proposal there and was back in our next ring; we never saw it leave). srp gives every
-    // member that moves with us the same transitional configuration, so all decide alike here.
-    if (c.kind === 'transitional') {
-      this.#markNtGone(ls, c.members)
-      return
-    }
+    if (c.kind === 'transitional') return
     // The previous srp ring of this LAN is over.
     if (ls.phase === 'established' && ls.est !== undefined) {
       ls.pred = { ring: ls.est, ts: ls.ringClock }
@@ -906,11 +898,10 @@ class MultiringImpl implements Multiring {
   }
 
   /**
-   * Gateways of this LAN's pending CCs (ours) that are no longer on the LAN's ring (not among
-   * `present`: srp's new configuration, regular or transitional), or are back as a new
-   * incarnation, and whose NT has not come: not waited for, from this point on.
+   * Gateways of this LAN's pending CCs (ours) that are no longer on the LAN's ring, or are back
+   * as a new incarnation, and whose NT has not come: not waited for, from this point on.
    */
-  #markNtGone(ls: LanState, present: readonly NodeId[] = ls.srpMembers): void {
+  #markNtGone(ls: LanState): void {
     for (const e of this.#table.values()) {
       const cc = e.list[0]?.cc
       if (cc === undefined || cc.lan !== ls.lan || !cc.members.includes(this.#me)) continue
@@ -923,7 +914,7 @@ class MultiringImpl implements Multiring {
       ): void => {
         for (const n of who) {
           if (n === this.#me || has?.has(n)) continue
-          const left = !present.includes(n)
+          const left = !ls.srpMembers.includes(n)
           const reborn = nonces !== undefined && ls.nonces.get(n) !== nonces.get(n)
           if (!left && !reborn) continue
           let gone = into.get(e.k)

@@ -913,31 +913,6 @@ describe('a held CC whose sender joined us anew before it was released', () => {
   })
 })
 
-describe('a gateway mate that went through another srp ring before coming back', () => {
-  it('is gone for our CC when the transitional configuration leaves it out (0x7130e)', () => {
-    const p = processor(100, [0])
-    const ring = p.rings.get(0)!
-    ring.autoAgree = false
-    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
-    expect(blockedOf(p)).toContain('NT missing from 50')
-    // 50 formed a ring without us (its NT and proposal went there) and is back in our next one:
-    // srp's transitional configuration shows it, though 50 is in both regular ones.
-    install(ring, SRP1, [50, 100, 101], [100])
-    // Without waiting for 50's NT, our CC's NT set is complete (50 gone) and we propose; 50 left
-    // before its proposal, so R0 is given up (it blocks until its successor's CC ends it).
-    expect(proposalOf(ring, r0).rep).not.toBe(0)
-    expect(blockedOf(p)).not.toContain('NT missing')
-    expect(blockedOf(p)).toContain(`empty list of ${ringKey(r0)}`)
-    // The next ring forms and installs; R0 never did.
-    ring.autoAgree = true
-    const own = sentOf(ring, 'start').at(-1)!
-    for (const n of [50, 101])
-      deliver(ring, n, { ...own, sender: nodeId(n), gateway: n === 50 }, SRP1)
-    deliver(ring, 100, own, SRP1)
-    deliver(ring, 50, nt(50, p.mr.clock, own.forRing, []), SRP1)
-    expect(regulars(p)).toEqual([[50, 100, 101]])
-  })
-})
 describe('a remote ring whose CC was given up, brought back by a later topology', () => {
   it('keeps the point its GVs moved it to before (0x61a82)', () => {
     const p = established()
