@@ -352,6 +352,12 @@ class MultiringImpl implements Multiring {
    * may still come from there even when the gateway is cut off from our LANs.
    */
   readonly #remoteGwRings = new Map<string, Map<number, Set<string>>>()
+  /**
+   * Per ring named as a predecessor by a CC we got (whatever became of that CC): the members of
+   * those CCs. A mate of a ring of ours that is on none of them may still bring a sibling's CC
+   * (#siblingMayCome).
+   */
+  readonly #successors = new Map<string, Set<number>>()
   /** Nodes that have been on a LAN ring of ours (srp membership). */
   readonly #lanPeers = new Set<number>()
   /**
@@ -1185,6 +1191,14 @@ class MultiringImpl implements Multiring {
 
   #acceptCc(cc: CcMessage, lan: number, since?: ReadonlyMap<number, MessageKey>): void {
     if (cc.ts > this.#clock) this.#clock = cc.ts
+    for (const p of cc.preds) {
+      const pk = ringKey(p.ring)
+      const s = this.#successors.get(pk) ?? new Set<number>()
+      for (const n of cc.members) s.add(n)
+      this.#successors.delete(pk)
+      this.#successors.set(pk, s)
+    }
+    trimOldest(this.#successors, ENDED_REMEMBERED)
     const k = ringKey(cc.ring)
     if (this.#table.has(k) || this.#ended.has(k) || this.#topo.has(k)) {
       // Our ring's CC may have come round through another LAN before we established it.
@@ -1272,6 +1286,48 @@ class MultiringImpl implements Multiring {
         !e.members.includes(this.#me),
     )
     return open && this.#gatewayMateBelow(k)
+  }
+
+  /**
+   * Can the CC of a sibling of our ring (another successor of one of its predecessors, formed
+   * on the same LAN by members that did not come with us) still reach us, possibly below our
+   * CC `k`? Through a gateway that was on that predecessor with us, is not on our ring, and is
+   * our mate on another LAN since before `k`: it forwards its new ring's CC there. Until that
+   * CC came (any CC naming the predecessor with it as a member), or the gateway left that
+   * other LAN's ring or is there as another incarnation (0x3f4, 0x61a82), or it is on this
+   * LAN's ring with us again from that very predecessor (its start names it: it formed no ring
+   * in between). Our NT sent before, without the sibling's
+   * ring, and delivery past its CC, left that ring out of the topology at us and at every
+   * processor our TC reaches, while its own members delivered it (0x7320d: gateways 5 and 6
+   * each formed a ring of one on LAN 0; 5 entered the transitional configuration of its CC
+   * 1538 before 6's CC 1537 came over LAN 1, and 6 alone delivered what it stamped after 1538).
+   */
+  #siblingMayCome(cc: CcMessage, k: MessageKey): boolean {
+    const ls = this.#lans.find((l) => l.lan === cc.lan)
+    if (ls === undefined || this.#lans.length < 2) return false
+    for (const p of cc.preds) {
+      const pk = ringKey(p.ring)
+      const pe = this.#table.get(pk)
+      const members = pe?.members ?? this.#topo.get(pk)?.members
+      if (members === undefined || !members.includes(this.#me)) continue
+      const known = this.#successors.get(pk)
+      for (const g of members) {
+        if (g === this.#me || cc.members.includes(g) || known?.has(g)) continue
+        const st = ls.srpMembers.includes(g) ? ls.starts.get(g) : undefined
+        if (st?.pred !== undefined && ringKey(st.pred.ring) === pk) continue
+        // A new incarnation of it was never on that predecessor: it forms no sibling of it.
+        const was = pe?.gwNonces.get(g)
+        const mate = this.#lans.some((l) => {
+          if (l === ls || l.phase !== 'established' || !l.srpMembers.includes(g)) return false
+          const now = l.expect.get(g)?.nonce
+          if (was !== undefined && now !== undefined && now !== was) return false
+          const since = l.since.get(g)
+          return since !== undefined && compareKey(since, k) < 0
+        })
+        if (mate) return true
+      }
+    }
+    return false
   }
 
   /**
@@ -1961,6 +2017,8 @@ class MultiringImpl implements Multiring {
       if (this.#agreement(cc, k, true) === 'abandon') return this.#giveUpOwn(ls, cc, k)
       const preds = new Set(cc.preds.map((p) => ringKey(p.ring)))
       if (cc.gateways.includes(this.#me) && !this.#ownNt.has(k)) {
+        // A sibling of our ring may still bring a CC below ours: our NT must see it.
+        if (this.#siblingMayCome(cc, e.list[0]?.key as MessageKey)) return 'wait'
         // A LAN of ours with no ring in our topology yet (its first start round is still on):
         // our NT would say nothing of it, and the ring's members would then order past the CC
         // that ring will get before it reaches them. Wait for it to be established.
