@@ -29,7 +29,7 @@ import {
  * Session 11 added, from fresh ranges during that session: one gateway under partitions (0
  * failures in 90 seeds), two gateways under partitions (0 in 10), three LANs under partitions,
  * clogging and the swarm mix and four LANs under loss (0 in 10 to 30 each), and two gateways
- * under crashes (1 in 110: 0x7320d, not diagnosed yet, named in docs/MULTIRING.md).
+ * under crashes (1 in 110, 0x7320d, fixed before the session ended).
  *
  * Out, with the reason (docs/MULTIRING.md, "Status"): classes where a few fresh seeds still fail
  * — two gateways under the swarm mix (item 4, one message with two keys: 1 in 45 in session
