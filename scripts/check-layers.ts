@@ -25,6 +25,8 @@ export const RANKS: Readonly<Record<string, number>> = {
   // sim may import ranks 0-8; evs-checker only common.
   '@totem-ts/sim': 9,
   '@totem-ts/evs-checker': 1,
+  // testkit: what integration tests share (private); imports stack and evs-checker.
+  '@totem-ts/testkit': 9,
 }
 const ONLY: Readonly<Record<string, readonly string[]>> = {
   '@totem-ts/evs-checker': ['@totem-ts/common'],

@@ -5,7 +5,6 @@
  * polling; the harness's own trace events (crash); every trace merged for the checker.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createSocket } from 'node:dgram'
 import {
   appendFileSync,
   mkdirSync,
@@ -19,6 +18,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type MultiringTraceEvent, parseMultiringTrace } from '@totem-ts/evs-checker'
 import { controlRequest } from '@totem-ts/stack'
+import { freePort, waitFor as kitWaitFor } from '@totem-ts/testkit'
 
 export const GATEWAY = fileURLToPath(new URL('../bin/totem-gateway.mjs', import.meta.url))
 /** totemd through the workspace root's node_modules (apps never import each other; they run). */
@@ -26,56 +26,12 @@ export const TOTEMD = fileURLToPath(
   new URL('../../../node_modules/@totem-ts/daemon/bin/totemd.mjs', import.meta.url),
 )
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** Polls `cond` until it holds (or throws after `ms`, naming `what`). */
-export async function waitFor<T>(
+/** Polls `cond` until it holds (or throws after `ms`, naming `what`), every 100 ms. */
+export const waitFor = <T>(
   cond: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await cond()
-      if (v !== undefined && v !== false) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${ms} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`,
-      )
-    await sleep(100)
-  }
-}
-
-function bindable(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4')
-    s.once('error', () => {
-      s.close()
-      resolve(false)
-    })
-    s.bind(port, address, () => s.close(() => resolve(true)))
-  })
-}
-
-/** A random high port free on every address (retried). */
-export async function freePort(
-  addresses: readonly string[],
-  avoid: readonly number[] = [],
-): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 40_000)
-    if (avoid.includes(port)) continue
-    let ok = true
-    for (const a of addresses) if (!(await bindable(a, port))) ok = false
-    if (ok) return port
-  }
-  throw new Error('no free UDP port found on loopback')
-}
+): Promise<T> => kitWaitFor(cond, what, { ms, everyMs: 100 })
 
 /** One LAN: its number and the node ids on it (node N is 127.0.0.N). Gateways are listed too. */
 export interface Lan {

@@ -11,6 +11,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor as kitWaitFor, sleep } from '@totem-ts/testkit'
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url))
 export const TOTEMD: string = repo('apps/daemon/bin/totemd.mjs')
@@ -38,30 +39,14 @@ export function missingPrerequisite(): string | undefined {
   return undefined
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+export { sleep }
 
-/** Polls `cond` until it returns a value (or throws after `ms`, naming `what`). */
-export async function waitFor<T>(
+/** Polls `cond` until it returns a value (or throws after `ms`, naming `what`), every 100 ms. */
+export const waitFor = <T>(
   cond: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await cond()
-      if (v !== undefined && v !== false) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${ms} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`,
-      )
-    await sleep(100)
-  }
-}
+): Promise<T> => kitWaitFor(cond, what, { ms, everyMs: 100 })
 
 export type NodeKind = 'corosync' | 'totemd'
 
