@@ -2,7 +2,9 @@
  * The layering check (STYLE.md §3), run by `pnpm lint`:
  * - every package is in the rank table, and its @totem-ts dependencies have lower ranks;
  * - sources import only @totem-ts packages they declare (tests may use devDependencies);
- * - no deep imports (`@totem-ts/x/src/...`) and no relative imports that leave the package;
+ * - no deep imports (`@totem-ts/x/src/...`; a subpath the package declares in `exports`, such as
+ *   `@totem-ts/common/launch`, is an entry point, not a deep import) and no relative imports
+ *   that leave the package;
  * - apps and tools import packages, never each other;
  * - the dependency graph has no cycles.
  */
@@ -71,7 +73,8 @@ for (const p of pkgs) {
       if (spec.startsWith('@totem-ts/')) {
         const parts = spec.split('/')
         const target = `${parts[0]}/${parts[1]}`
-        if (parts.length > 2)
+        const sub = `./${parts.slice(2).join('/')}`
+        if (parts.length > 2 && !byName.get(target)?.entries.includes(sub))
           errors.push(`${file}: deep import '${spec}' (import '${target}' only)`)
         if (!allowed.has(target))
           errors.push(`${file}: imports ${target}, not declared in ${p.dir}/package.json`)

@@ -12,6 +12,8 @@ export interface WorkspacePackage {
   kind: 'packages' | 'apps' | 'tools'
   deps: Record<string, string>
   devDeps: Record<string, string>
+  /** Entry points in `exports`: `.` and any declared subpath such as `./launch`. */
+  entries: string[]
 }
 
 export function listPackages(): WorkspacePackage[] {
@@ -29,6 +31,7 @@ export function listPackages(): WorkspacePackage[] {
         kind,
         deps: j.dependencies ?? {},
         devDeps: j.devDependencies ?? {},
+        entries: Object.keys(j.exports ?? { '.': null }),
       })
     }
   }
