@@ -29,6 +29,8 @@ export const RANKS: Readonly<Record<string, number>> = {
   '@totem-ts/evs-checker': 1,
   // testkit: what integration tests share (private); imports stack and evs-checker.
   '@totem-ts/testkit': 9,
+  // service: what totemd and totem-gateway share (logger, EVS trace file, orderly stop).
+  '@totem-ts/service': 9,
 }
 const ONLY: Readonly<Record<string, readonly string[]>> = {
   '@totem-ts/evs-checker': ['@totem-ts/common'],

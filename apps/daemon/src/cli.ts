@@ -15,16 +15,18 @@ import {
   readConfigFile,
   type TotemNodeConfig,
 } from '@totem-ts/config'
+import {
+  createPinoLogger,
+  type DaemonLogger,
+  LOG_LEVELS,
+  runUntilSignalled,
+} from '@totem-ts/service'
 import { findLocalNode } from '@totem-ts/stack'
 import { BURN_IN_RATE_MAX } from './burn-in.ts'
 import { type Daemon, startDaemon } from './daemon.ts'
-import { createPinoLogger, type DaemonLogger, LOG_LEVELS } from './logger.ts'
 
 /** The default config file, as corosync's. */
 export const DEFAULT_CONFIG_FILE = '/etc/corosync/corosync.conf'
-
-/** How long an orderly stop may take before the daemon exits anyway. */
-export const STOP_TIMEOUT_MS = 10_000
 
 /** The package version (from package.json, next to src/ and dist/ alike). */
 export function daemonVersion(): string {
@@ -261,38 +263,5 @@ async function run(
   } catch (e) {
     return fail(e)
   }
-  return new Promise<number>((resolve) => {
-    let signals = 0
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++
-      if (signals > 1) {
-        logger.warn(`${sig} again: exiting at once`)
-        logger.flush()
-        process.exit(1)
-      }
-      logger.info(`${sig} received: leaving the ring`)
-      const timer = setTimeout(() => {
-        logger.error(`orderly stop took more than ${STOP_TIMEOUT_MS} ms: exiting`)
-        logger.flush()
-        process.exit(1)
-      }, STOP_TIMEOUT_MS)
-      timer.unref()
-      daemon.stop().then(
-        () => {
-          clearTimeout(timer)
-          logger.flush()
-          resolve(0)
-        },
-        (e: unknown) => {
-          clearTimeout(timer)
-          logger.error('orderly stop failed', { error: String(e) })
-          logger.flush()
-          resolve(1)
-        },
-      )
-    }
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
-    process.on('SIGHUP', () => logger.info('SIGHUP ignored (no configuration reload yet)'))
-  })
+  return runUntilSignalled({ logger, stop: () => daemon.stop(), leaving: 'leaving the ring' })
 }

@@ -13,6 +13,7 @@ import {
 import type { TotemNodeConfig } from '@totem-ts/config'
 import { type CpgServer, type CpgService, listenCpg } from '@totem-ts/cpg'
 import { formatKeyId, readKeyFile } from '@totem-ts/crypto'
+import { type DaemonLogger, openTraceWriter, type TraceWriter } from '@totem-ts/service'
 import {
   ControlCommand,
   type ControlServer,
@@ -24,8 +25,6 @@ import {
 } from '@totem-ts/stack'
 import { type BurnIn, startBurnIn } from './burn-in.ts'
 import { DaemonErrorCode } from './errors.ts'
-import type { DaemonLogger } from './logger.ts'
-import { openTraceWriter, type TraceWriter } from './trace.ts'
 
 /** What {@link runDaemon} needs (the parsed command line and the loaded config). */
 export interface DaemonOptions {
@@ -113,7 +112,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       node.nodeId,
       (e) =>
         log.error('EVS trace write failed; tracing stops', { file: o.evsTrace, error: e.message }),
-      config.multiring !== undefined,
+      { multiring: config.multiring !== undefined, openErrorCode: DaemonErrorCode.traceIo },
     )
   }
   const controlPath = o.controlSocket ?? defaultControlSocketPath(config.stateDir)

@@ -1,7 +1,6 @@
 /**
- * totemd as a library: the daemon's command line (`main`), its start/stop (`startDaemon`), the
- * pino adapter for common's `Logger` (`createPinoLogger`), the EVS trace writer and the burn-in
- * load. The command runs one totem-ts node from a corosync.conf in the foreground; tools talk to
+ * totemd as a library: the daemon's command line (`main`), its start/stop (`startDaemon`) and the
+ * burn-in load (the logger, the EVS trace writer and the orderly stop are @totem-ts/service's). The command runs one totem-ts node from a corosync.conf in the foreground; tools talk to
  * it over the control socket (`@totem-ts/stack`'s control protocol).
  *
  * @example
@@ -30,14 +29,6 @@ export {
   main,
   type Output,
   parseDaemonArgs,
-  STOP_TIMEOUT_MS,
 } from './cli.ts'
 export { type Daemon, type DaemonOptions, startDaemon } from './daemon.ts'
 export { DaemonErrorCode } from './errors.ts'
-export {
-  createPinoLogger,
-  type DaemonLogger,
-  LOG_LEVELS,
-  type PinoLoggerOptions,
-} from './logger.ts'
-export { openTraceWriter, type TraceWriter } from './trace.ts'

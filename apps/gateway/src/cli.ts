@@ -15,11 +15,13 @@ import {
   readConfigFile,
   type TotemNodeConfig,
 } from '@totem-ts/config'
+import {
+  createPinoLogger,
+  type DaemonLogger,
+  LOG_LEVELS,
+  runUntilSignalled,
+} from '@totem-ts/service'
 import { type Gateway, startGateway } from './gateway.ts'
-import { createPinoLogger, type DaemonLogger, LOG_LEVELS } from './logger.ts'
-
-/** How long an orderly stop may take before the gateway exits anyway. */
-export const STOP_TIMEOUT_MS = 10_000
 
 /** Most rings one gateway joins (one `-c` each). */
 export const GATEWAY_RINGS_MAX = 8
@@ -291,38 +293,5 @@ async function run(
   } catch (e) {
     return fail(e)
   }
-  return new Promise<number>((resolve) => {
-    let signals = 0
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++
-      if (signals > 1) {
-        logger.warn(`${sig} again: exiting at once`)
-        logger.flush()
-        process.exit(1)
-      }
-      logger.info(`${sig} received: leaving every ring`)
-      const timer = setTimeout(() => {
-        logger.error(`orderly stop took more than ${STOP_TIMEOUT_MS} ms: exiting`)
-        logger.flush()
-        process.exit(1)
-      }, STOP_TIMEOUT_MS)
-      timer.unref()
-      gw.stop().then(
-        () => {
-          clearTimeout(timer)
-          logger.flush()
-          resolve(0)
-        },
-        (e: unknown) => {
-          clearTimeout(timer)
-          logger.error('orderly stop failed', { error: String(e) })
-          logger.flush()
-          resolve(1)
-        },
-      )
-    }
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
-    process.on('SIGHUP', () => logger.info('SIGHUP ignored (no configuration reload)'))
-  })
+  return runUntilSignalled({ logger, stop: () => gw.stop(), leaving: 'leaving every ring' })
 }

@@ -15,6 +15,7 @@ import {
 import type { TotemNodeConfig } from '@totem-ts/config'
 import { type CpgServer, type CpgService, listenCpg } from '@totem-ts/cpg'
 import type { MessageKey, MultiringObserver } from '@totem-ts/multiring'
+import { type DaemonLogger, openTraceWriter, type TraceWriter } from '@totem-ts/service'
 import {
   ControlCommand,
   type ControlServer,
@@ -26,8 +27,6 @@ import {
 } from '@totem-ts/stack'
 import { GatewayErrorCode } from './errors.ts'
 import { createLagMeter, type LagMeter } from './lag.ts'
-import type { DaemonLogger } from './logger.ts'
-import { openTraceWriter, type TraceWriter } from './trace.ts'
 
 /** What {@link startGateway} needs (the parsed command line and the loaded configs). */
 export interface GatewayOptions {
@@ -124,8 +123,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     },
   })
   if (o.evsTrace !== undefined) {
-    trace = await openTraceWriter(o.evsTrace, node.nodeId, (e) =>
-      log.error('EVS trace write failed; tracing stops', { file: o.evsTrace, error: e.message }),
+    trace = await openTraceWriter(
+      o.evsTrace,
+      node.nodeId,
+      (e) =>
+        log.error('EVS trace write failed; tracing stops', { file: o.evsTrace, error: e.message }),
+      { multiring: true, openErrorCode: GatewayErrorCode.traceIo },
     )
   }
   const controlPath = o.controlSocket ?? defaultControlSocketPath(first.stateDir)

@@ -31,15 +31,7 @@ export {
   main,
   type Output,
   parseGatewayArgs,
-  STOP_TIMEOUT_MS,
 } from './cli.ts'
 export { GatewayErrorCode } from './errors.ts'
 export { type Gateway, type GatewayOptions, startGateway } from './gateway.ts'
 export { createLagMeter, LAG_TRACKED_MAX, type LagMeter, type LanLag, lanOfRing } from './lag.ts'
-export {
-  createPinoLogger,
-  type DaemonLogger,
-  LOG_LEVELS,
-  type PinoLoggerOptions,
-} from './logger.ts'
-export { openTraceWriter, type TraceWriter } from './trace.ts'

@@ -56,7 +56,7 @@ function adapt(
 }
 
 /**
- * Creates the gateway's logger. Its own records carry `subsys: "MAIN"`; `child('TOTEM')` gives the
+ * Creates a daemon's logger (totemd, totem-gateway). Its own records carry `subsys: "MAIN"`; `child('TOTEM')` gives the
  * `TOTEM` subsystem, and so on.
  *
  * @example

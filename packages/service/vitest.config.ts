@@ -1,0 +1,3 @@
+import { totemProject } from '../../vitest.shared.ts'
+
+export default totemProject('@totem-ts/service')
