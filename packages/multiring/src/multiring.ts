@@ -217,6 +217,11 @@ interface LanState {
   readonly myGv: Map<string, number>
   pendingSafe: [string, number][]
   srpTransitional: boolean
+  /**
+   * The members of srp's last transitional configuration on this LAN (those of the old srp ring
+   * that move to the next one with us), until the regular configuration that follows it.
+   */
+  srpTrans: readonly NodeId[] | undefined
   readonly ctrl: { bytes: Uint8Array; g: Guarantee }[]
   readonly fwd: { bytes: Uint8Array; g: Guarantee }[]
   readonly seen: Map<string, MessageKey>
@@ -399,6 +404,8 @@ class MultiringImpl implements Multiring {
   readonly #proposals = new Map<string, Map<number, number>>()
   readonly #proposalGone = new Map<string, Set<number>>()
   readonly #proposed = new Map<string, number>()
+  /** The CCs of #proposed (for #proposeAgain). */
+  readonly #proposedCc = new Map<string, CcMessage>()
   /** CCs given up here, by ring key: a member that came through one came from its predecessor. */
   readonly #givenUpCcs = new Map<string, CcMessage>()
   /** Remote CCs whose members gave them up by agreement (a void TC came). */
@@ -442,6 +449,7 @@ class MultiringImpl implements Multiring {
         myGv: new Map(),
         pendingSafe: [],
         srpTransitional: false,
+        srpTrans: undefined,
         ctrl: [],
         fwd: [],
         seen: new Map(),
@@ -597,7 +605,10 @@ class MultiringImpl implements Multiring {
     // Between srp's transitional and regular configurations, its safe deliveries are safe among
     // the survivors only: they prove nothing about the ring's other members.
     ls.srpTransitional = c.kind === 'transitional'
-    if (c.kind === 'transitional') return
+    if (c.kind === 'transitional') {
+      ls.srpTrans = c.members.slice()
+      return
+    }
     // The previous srp ring of this LAN is over.
     if (ls.phase === 'established' && ls.est !== undefined) {
       ls.pred = { ring: ls.est, ts: ls.ringClock }
@@ -620,6 +631,12 @@ class MultiringImpl implements Multiring {
     for (const n of c.members) this.#lanPeers.add(n)
     this.#markNtGone(ls)
     this.#proposeReady(ls)
+    const trans = ls.srpTrans ?? c.members
+    ls.srpTrans = undefined
+    this.#proposeAgain(
+      ls,
+      c.members.filter((n) => n !== this.#me && !trans.includes(n)),
+    )
     if (ls.phase === 'established' && ls.est !== undefined) this.#unstampIfLost(ls, ls.est)
     ls.epoch = 0
     this.#beginRound(ls)
@@ -2380,7 +2397,12 @@ class MultiringImpl implements Multiring {
   #propose(ls: LanState, cc: CcMessage, k: string, rep: number): void {
     if (this.#proposed.has(k)) return
     this.#proposed.set(k, rep)
+    this.#proposedCc.set(k, cc)
     this.#trimTopologyMsgs()
+    this.#sendProposal(ls, cc, rep)
+  }
+
+  #sendProposal(ls: LanState, cc: CcMessage, rep: number): void {
     ls.ctrl.push({
       bytes: encodeMrMessage({
         kind: 'ack',
@@ -2395,6 +2417,28 @@ class MultiringImpl implements Multiring {
     })
     this.#stats.acksTx++
     this.#pump(ls)
+  }
+
+  /**
+   * Members of srp's new ring on this LAN that did not come to it with us (`back`: not in the
+   * transitional configuration) went through an srp ring without us, even those in both regular
+   * configurations: what we sent while they were away, our proposals among it, never reached
+   * them, and one that waits for our proposal for a CC we share waits for ever (it never saw us
+   * go, so it does not count us gone). Each CC of this LAN with one of them among its members
+   * that we proposed for gets our proposal again, as what we settle it at: 0 when it will be
+   * given up here whatever comes (another member proposed 0 or another set, or left us before
+   * its proposal came), else the set we proposed. A mate that already has our proposal keeps
+   * the first; one that counted us gone ignores it.
+   */
+  #proposeAgain(ls: LanState, back: readonly NodeId[]): void {
+    if (back.length === 0) return
+    for (const [k, cc] of this.#proposedCc) {
+      if (cc.lan !== ls.lan || !cc.members.some((n) => back.includes(n))) continue
+      const mine = this.#proposed.get(k)
+      if (mine === undefined) continue
+      const rep = mine !== 0 && this.#agreement(cc, k, true) === 'abandon' ? 0 : mine
+      this.#sendProposal(ls, cc, rep)
+    }
   }
 
   /**
@@ -2658,6 +2702,7 @@ class MultiringImpl implements Multiring {
       this.#proposals,
       this.#proposalGone,
       this.#proposed,
+      this.#proposedCc,
       this.#givenUpCcs,
     ])
       trimOldest(m, TOPOLOGY_MSGS_KEPT)

@@ -936,3 +936,55 @@ describe('a remote ring whose CC was given up, brought back by a later topology'
     expect(blockedOf(p)).toContain(`${ringKey(B)}: remote CC`)
   })
 })
+
+describe('a member back from an srp ring without us', () => {
+  /** Our proposals for the CC of `r` on `ring`, in the order we sent them. */
+  const proposalsOf = (ring: FakeRing, r: RingId) =>
+    sentOf(ring, 'ack')
+      .filter((m) => m.proposed && ringKey(m.ccRing) === ringKey(r))
+      .map((m) => m.rep)
+
+  it('gets our proposal again, as 0 once we give the CC up (0x7130e, 0x73404)', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    ring.autoAgree = false
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(ring, 50, nt(50, p.mr.clock, r0, []), SRP0)
+    const mine = proposalOf(ring, r0)
+    expect(mine.rep).not.toBe(0)
+    // srp forms a ring without 50 (its start round never completes): 50 left before its
+    // proposal came, so R0's CC is given up here.
+    install(ring, SRP1, [100])
+    expect(proposalsOf(ring, r0)).toEqual([mine.rep])
+    // 50 is back on the next srp ring, from another one (not in the transitional
+    // configuration): it never got our proposal, and may wait for it. It gets it again, as what
+    // we settle the CC at.
+    install(ring, { rep: 50, seq: 6n }, [50, 100], [100])
+    expect(proposalsOf(ring, r0)).toEqual([mine.rep, 0])
+  })
+
+  it('settles our CC with us by the proposal it sends again (0x73404)', () => {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    ring.autoAgree = false
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(ring, 50, nt(50, p.mr.clock, r0, []), SRP0)
+    const mine = proposalOf(ring, r0)
+    // 50 went through an srp ring without us and is back: in both regular configurations, not
+    // in the transitional one. We never saw it go, and wait for its proposal; ours goes again.
+    install(ring, SRP1, [50, 100], [100])
+    expect(blockedOf(p)).toContain('own CC, NT missing from none')
+    expect(proposalsOf(ring, r0)).toEqual([mine.rep, mine.rep])
+    // 50 gave R0's CC up on its ring (we were gone before our proposal came there): its
+    // proposal, sent again here, is 0. R0's CC is given up (it blocks until its successor's CC).
+    deliver(ring, 50, { ...mine, sender: nodeId(50), rep: 0 }, SRP1)
+    expect(blockedOf(p)).toContain(`empty list of ${ringKey(r0)}`)
+    // The next ring forms and installs; R0 never did.
+    ring.autoAgree = true
+    const own = sentOf(ring, 'start').at(-1)!
+    deliver(ring, 50, { ...own, sender: nodeId(50), gateway: true, pred: undefined }, SRP1)
+    deliver(ring, 100, own, SRP1)
+    deliver(ring, 50, nt(50, p.mr.clock, own.forRing, []), SRP1)
+    expect(regulars(p)).toEqual([[50, 100]])
+  })
+})
