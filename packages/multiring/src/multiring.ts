@@ -751,7 +751,11 @@ class MultiringImpl implements Multiring {
       }
       if (this.#newPath(ls, from, key)) return
       const until = ls.since.get(from)
-      if (until !== undefined && !this.#deliveredTo(until)) {
+      if (
+        until !== undefined &&
+        !this.#deliveredTo(until) &&
+        !(m.kind === 'tc' && this.#givenUpOurs(until))
+      ) {
         if (ls.held.length >= this.#cfg.joinBufferMax) {
           drop(this.#stats, MultiringErrorCode.BufferFull)
           return
@@ -853,6 +857,45 @@ class MultiringImpl implements Multiring {
     for (const p of take) {
       const old = p.old || ls.est === undefined || !ringIdEquals(p.ring, ls.est)
       this.#onRingMessage(ls, p.m, p.from, old, true)
+    }
+  }
+
+  /**
+   * Is `k` (a mate's join key) the CC of a ring of ours given up by agreement (we proposed 0,
+   * or another member did, or one left before its proposal)? Then no member installs it, and
+   * delivery passes it without a topology. A TC that a mate with us since then puts on the ring
+   * is not held behind it (rule 7 holds ordered messages: a TC raises no max timestamp and makes
+   * nothing a duplicate), and what is held is taken when we give the CC up: the early
+   * transitional configuration's look-ahead passes the given-up CC and must see the TCs of the
+   * remote CCs above it. Held, they waited for delivery to reach the given-up CC, and delivery,
+   * stuck on a safe message below it, waited for the transitional configuration (0x7310b).
+   */
+  #givenUpOurs(k: MessageKey): boolean {
+    const rk = ringKey(k.ring)
+    if (this.#proposed.get(rk) === 0) return true
+    const cc = this.#table.get(rk)?.list[0]?.cc
+    return (
+      cc !== undefined &&
+      cc.ts === k.ts &&
+      cc.members.includes(this.#me) &&
+      this.#agreement(cc, rk, true) === 'abandon'
+    )
+  }
+
+  /** Takes the TCs held from mates with us since our CC `cc`, given up by agreement. */
+  #takeHeldTcs(cc: CcMessage): void {
+    for (const ls of this.#lans) {
+      const at = (p: LanState['held'][number]): boolean => {
+        if (p.m.kind !== 'tc' || p.until.ts !== cc.ts || !ringIdEquals(p.until.ring, cc.ring))
+          return false
+        // One that joined us anew (or left) since stays held, and is dropped at release.
+        const now = ls.since.get(p.from)
+        return now !== undefined && compareKey(now, p.until) === 0
+      }
+      if (!ls.held.some(at)) continue
+      const take = ls.held.filter(at)
+      ls.held = ls.held.filter((p) => !at(p))
+      for (const p of take) this.#onTc(p.m as TcMessage, ls.lan)
     }
   }
 
@@ -2315,6 +2358,7 @@ class MultiringImpl implements Multiring {
   #giveUpOwn(ls: LanState, cc: CcMessage, k: string): 'abandon' {
     this.#propose(ls, cc, k, 0)
     this.#supersede(cc)
+    this.#takeHeldTcs(cc)
     return this.#noTc(k, cc, true)
   }
 
@@ -2400,6 +2444,7 @@ class MultiringImpl implements Multiring {
     this.#proposedCc.set(k, cc)
     this.#trimTopologyMsgs()
     this.#sendProposal(ls, cc, rep)
+    if (rep === 0) this.#takeHeldTcs(cc)
   }
 
   #sendProposal(ls: LanState, cc: CcMessage, rep: number): void {

@@ -988,3 +988,77 @@ describe('a member back from an srp ring without us', () => {
     expect(regulars(p)).toEqual([[50, 100]])
   })
 })
+
+describe('a TC from a mate with us since a CC of ours given up by agreement', () => {
+  it('is not held behind that CC: the early transitional configuration passes it (0x7310b)', () => {
+    const p = established()
+    // A (LAN 1, with 1) joins through 50; a safe message of A that no row shows 1 or 50 to hold
+    // blocks delivery (R0 cannot send below 1000).
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(p.ring, 50, tcA, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...reg(A, 5), guarantee: 'safe' }, SRP0)
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by`)
+    // R1 {50, 60, 100}, 60 a gateway new to us (with us since R1's CC). 50 proposes to give
+    // R1's CC up: no member installs it.
+    p.ring.autoAgree = false
+    const r1 = form(p.ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, pred: undefined },
+    }).forRing
+    const r1ts = p.mr.clock
+    // 50 forwards the CC of a far ring B (LAN 2) above R1's CC, and that of B's successor B2,
+    // which ends B: B's CC waits for its TC.
+    const B2: RingId = { rep: 2, seq: 21n }
+    deliver(p.ring, 50, remoteCc(B, r1ts + 3, 2, [2, 50]), SRP1)
+    deliver(
+      p.ring,
+      50,
+      { ...remoteCc(B2, r1ts + 4, 2, [2, 50]), preds: [{ ring: B, ts: r1ts + 3 }] },
+      SRP1,
+    )
+    // 60 gave both up (TCs naming no ring): with us since R1's CC, they were held behind it.
+    for (const [ccTs, ccRing] of [
+      [r1ts + 3, B],
+      [r1ts + 4, B2],
+    ] as const)
+      deliver(p.ring, 60, { kind: 'tc', sender: nodeId(60), ccTs, ccRing, rings: [] }, SRP1)
+    deliver(
+      p.ring,
+      50,
+      {
+        kind: 'ack',
+        sender: nodeId(50),
+        nonce: HARNESS_NONCE,
+        ccTs: r1ts,
+        ccRing: r1,
+        rep: 0,
+        proposed: true,
+      },
+      SRP1,
+    )
+    // The LAN's next ring R2, with both gateways from R1: its CC installs R2 and A. A's GVs move
+    // it past every CC here, so only B's TC could still stop the look-ahead.
+    p.ring.autoAgree = true
+    const r2 = form(p.ring, { rep: 50, seq: 6n }, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    const r2ts = p.mr.clock
+    deliver(p.ring, 50, nt(50, r2ts, r2, [view(A, 1, [1, 50])]), { rep: 50, seq: 6n })
+    deliver(p.ring, 60, nt(60, r2ts, r2, []), { rep: 50, seq: 6n })
+    deliver(p.ring, 50, { ...gv(1, 5000), stamped: true, ring: A }, { rep: 50, seq: 6n })
+    // A5 goes in R2's CC's transitional configuration (1 and 50 may lack it), then R2 installs.
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(p.rec.delivered[0]?.ring).toBe(ringKey(p.rec.confs.at(-2)!.ringId))
+    expect(p.rec.confs.at(-2)?.kind).toBe('transitional')
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r2)].sort())
+  })
+})
