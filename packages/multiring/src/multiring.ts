@@ -50,6 +50,16 @@ import {
 
 /** A single-ring protocol instance as multiring uses it (srp's `Srp` fits). */
 export interface RingBroadcast extends Broadcast {
+  /**
+   * `ordered`: a message that takes a stamp on its source ring (an own regular message, a GV).
+   * srp originates it only while it holds every message of the ring below the token's seq (see
+   * `#stamp`); a ring without the option sends it as any other.
+   */
+  send(
+    payload: Uint8Array,
+    guarantee: Guarantee,
+    opts?: { readonly ordered?: boolean },
+  ): 'queued' | 'full'
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -222,7 +232,7 @@ interface LanState {
    * that move to the next one with us), until the regular configuration that follows it.
    */
   srpTrans: readonly NodeId[] | undefined
-  readonly ctrl: { bytes: Uint8Array; g: Guarantee }[]
+  readonly ctrl: { bytes: Uint8Array; g: Guarantee; ordered?: boolean }[]
   readonly fwd: { bytes: Uint8Array; g: Guarantee }[]
   readonly seen: Map<string, MessageKey>
   /** Own messages submitted to this srp and not stamped yet, by seq. */
@@ -1685,8 +1695,8 @@ class MultiringImpl implements Multiring {
   #pump(ls: LanState): void {
     if (!this.#running) return
     while (ls.ctrl.length > 0) {
-      const c = ls.ctrl[0] as { bytes: Uint8Array; g: Guarantee }
-      if (ls.srp.send(c.bytes, c.g) === 'full') {
+      const c = ls.ctrl[0] as { bytes: Uint8Array; g: Guarantee; ordered?: boolean }
+      if (ls.srp.send(c.bytes, c.g, { ordered: c.ordered === true }) === 'full') {
         this.#armRetry()
         return
       }
@@ -1771,7 +1781,7 @@ class MultiringImpl implements Multiring {
         lanSeq: own.lanSeq,
         payload: own.payload,
       })
-      if (ls.srp.send(bytes, own.guarantee) === 'full') {
+      if (ls.srp.send(bytes, own.guarantee, { ordered: true }) === 'full') {
         this.#armRetry()
         return
       }
@@ -1862,6 +1872,7 @@ class MultiringImpl implements Multiring {
         entries: capped,
       }),
       g: 'safe',
+      ordered: true,
     })
     ls.gvDirty = false
     ls.lastGvMs = now

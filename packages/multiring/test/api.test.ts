@@ -1,6 +1,6 @@
 import { isTotemError } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
-import { createMultiring, resolveMultiringOptions } from '../src/index.ts'
+import { createMultiring, decodeMrMessage, resolveMultiringOptions } from '../src/index.ts'
 import { deliver, install, lastSent, manualRuntime, processor } from './harness.ts'
 
 const code = (f: () => unknown): string | undefined => {
@@ -95,5 +95,30 @@ describe('createMultiring', () => {
       { sender: 1, payload: 'hi', ring: p.rec.delivered[0]?.ring, g: 'safe' },
     ])
     expect(p.mr.stats()).toMatchObject({ delivered: 1, topologyChanges: 1, ringsEstablished: 1 })
+  })
+
+  it('sends what takes a stamp (own messages, GVs) as ordered, and nothing else (0x71408)', () => {
+    // srp's transitional window skips the messages behind a gap of the old ring's order except
+    // its own members': stamped at delivery, such a message got other timestamps on its
+    // sender's side than on the side that held the gap. srp originates an ordered message only
+    // while its sender holds every message below the token's seq (docs/MULTIRING.md, session 12
+    // helper-72).
+    const rt = manualRuntime()
+    const p = processor(1, [0, 1], rt)
+    const srp = { rep: 1, seq: 4n }
+    for (const lan of [0, 1]) {
+      const ring = p.rings.get(lan)!
+      install(ring, srp, [1])
+      deliver(ring, 1, lastSent(ring), srp)
+    }
+    expect(p.mr.send(new TextEncoder().encode('hi'), 'agreed')).toBe('queued')
+    rt.advance(500)
+    const kinds = [0, 1].flatMap((lan) =>
+      p.rings.get(lan)!.sent.map((s) => [decodeMrMessage(s.bytes).kind, s.ordered] as const),
+    )
+    expect(kinds).toContainEqual(['regular', true])
+    expect(kinds).toContainEqual(['gv', true])
+    expect(kinds).toContainEqual(['start', false])
+    for (const [kind, ordered] of kinds) expect(ordered).toBe(kind === 'regular' || kind === 'gv')
   })
 })

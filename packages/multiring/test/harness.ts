@@ -24,7 +24,8 @@ import {
 
 export interface FakeRing {
   listener: BroadcastListener
-  readonly sent: { bytes: Uint8Array; g: Guarantee }[]
+  /** `ordered`: sent as a message that takes a stamp (srp's gap-free origination). */
+  readonly sent: { bytes: Uint8Array; g: Guarantee; ordered: boolean }[]
   full: boolean
   /**
    * The members of the last configuration `install` gave it. While `autoAgree` is on (the
@@ -119,9 +120,9 @@ export function processor(
         } as any
         const ring = Object.assign(f, {
           members: [] as NodeId[],
-          send: (bytes: Uint8Array, g: Guarantee) => {
+          send: (bytes: Uint8Array, g: Guarantee, opts?: { readonly ordered?: boolean }) => {
             if (f.full) return 'full' as const
-            f.sent.push({ bytes: bytes.slice(), g })
+            f.sent.push({ bytes: bytes.slice(), g, ordered: opts?.ordered === true })
             const kind = decodeMrMessage(bytes).kind
             if (f.autoAgree && (kind === 'ack' || kind === 'nt')) f.echo.push(bytes.slice())
             return 'queued' as const

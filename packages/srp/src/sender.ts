@@ -5,11 +5,14 @@ import { createPacker, type Packer, pgPacketBytesForNetmtu } from '@totem-ts/wir
 export interface ReadyPacket {
   readonly bytes: Uint8Array
   readonly guarantee: Guarantee
+  /** It holds a message queued as `ordered` (see {@link Sender.take}). */
+  readonly ordered: boolean
 }
 
 interface QueuedMessage {
   readonly payload: Uint8Array
   readonly guarantee: Guarantee
+  readonly ordered: boolean
   /** Index (in packets emitted by the current packer) of the packet holding the last byte. */
   lastPacket: number
 }
@@ -36,6 +39,7 @@ export class Sender {
   #ready: ReadyPacket[] = []
   #packer!: Packer
   #packerGuarantee: Guarantee = 'agreed'
+  #packerOrdered = false
   #emitted = 0
   #sent = 0
   /** Messages held back across a ring change (see `holdSendsDuringRingChange`), in order. */
@@ -59,7 +63,11 @@ export class Sender {
       pgPacketBytesMax: this.#pgBytes,
       onPacket: (bytes) => {
         this.#emitted++
-        this.#ready.push({ bytes, guarantee: this.#packerGuarantee })
+        this.#ready.push({
+          bytes,
+          guarantee: this.#packerGuarantee,
+          ordered: this.#packerOrdered,
+        })
       },
     })
   }
@@ -75,11 +83,11 @@ export class Sender {
   }
 
   /** Queues a message; `'full'` when the queue is at its limit. */
-  enqueue(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' {
+  enqueue(payload: Uint8Array, guarantee: Guarantee, ordered = false): 'queued' | 'full' {
     if (this.backlog + this.#held.length >= this.#queueMax) return 'full'
     if (this.#bytes > 0 && this.#bytes + payload.length > this.#bytesMax) return 'full'
     this.#bytes += payload.length
-    const m = { payload: payload.slice(), guarantee, lastPacket: -1 }
+    const m = { payload: payload.slice(), guarantee, ordered, lastPacket: -1 }
     if (this.#holdingNew) this.#held.push(m)
     else this.#waiting.push(m)
     return 'queued'
@@ -107,23 +115,33 @@ export class Sender {
     this.#held = []
   }
 
-  /** Packets to send now, at most `n` (packing more waiting messages as needed). */
-  take(n: number): ReadyPacket[] {
+  /**
+   * Packets to send now, at most `n` (packing more waiting messages as needed). Without
+   * `mayOrdered`, nothing from the first message queued as `ordered` on goes (FIFO holds).
+   */
+  take(n: number, mayOrdered = true): ReadyPacket[] {
     while (this.#ready.length < n) {
-      const m = this.#waiting.shift()
-      if (m === undefined) {
+      const m = this.#waiting[0]
+      if (m === undefined || (!mayOrdered && m.ordered)) {
         this.#packer.flush()
         break
       }
-      if (m.guarantee !== this.#packerGuarantee) {
+      this.#waiting.shift()
+      if (m.guarantee !== this.#packerGuarantee || m.ordered !== this.#packerOrdered) {
         this.#packer.flush()
         this.#packerGuarantee = m.guarantee
+        this.#packerOrdered = m.ordered
       }
       this.#packer.add(m.payload)
       m.lastPacket = this.#packer.pending > 0 ? this.#emitted : this.#emitted - 1
       this.#packed.push(m)
     }
-    const out = this.#ready.splice(0, n)
+    let k = Math.min(n, this.#ready.length)
+    if (!mayOrdered) {
+      const i = this.#ready.findIndex((p) => p.ordered)
+      if (i >= 0 && i < k) k = i
+    }
+    const out = this.#ready.splice(0, k)
     this.#sent += out.length
     while (this.#packed.length > 0 && (this.#packed[0] as QueuedMessage).lastPacket < this.#sent)
       this.#bytes -= (this.#packed.shift() as QueuedMessage).payload.length

@@ -296,12 +296,22 @@ class SrpCore implements Srp {
     return { ...this.#st, rxDropped: { ...this.#st.rxDropped } }
   }
 
-  send(payload: Uint8Array, guarantee: Guarantee): 'queued' | 'full' {
+  /**
+   * Queues a message. An `ordered` one is originated only while this processor holds every
+   * message of the ring below the token's seq (so, in a transitional configuration, no member
+   * delivers it behind a gap of the old ring's order that its sender's side holds and another
+   * side does not; see the multiring's stamping). Not a wire change.
+   */
+  send(
+    payload: Uint8Array,
+    guarantee: Guarantee,
+    opts?: { readonly ordered?: boolean },
+  ): 'queued' | 'full' {
     if (!(payload instanceof Uint8Array)) invalidArgument('payload must be a Uint8Array')
     if (guarantee !== 'agreed' && guarantee !== 'safe')
       invalidArgument('guarantee must be agreed or safe')
     if (this.#stopped) throw new TotemError('ERR_INVALID_STATE', 'srp is stopped')
-    const r = this.#sender.enqueue(payload, guarantee)
+    const r = this.#sender.enqueue(payload, guarantee, opts?.ordered === true)
     // A held token is released at once when there is something to send.
     if (r === 'queued' && this.#state === 'operational') this.#wantToken()
     return r
@@ -1064,7 +1074,7 @@ class SrpCore implements Srp {
         sent++
       }
     } else {
-      for (const p of this.#sender.take(allowed - sent)) {
+      for (const p of this.#sender.take(allowed - sent, stream.aru >= seq)) {
         next++
         const bytes = encodeMcast({
           nodeid: this.#me,
