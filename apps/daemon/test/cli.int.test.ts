@@ -44,7 +44,7 @@ describe('totemd command line', () => {
       expect(r.status, bad.join(' ')).toBe(2)
       expect(r.stderr).toContain("Try 'totemd --help'")
     }
-  })
+  }, 60_000)
 
   it('--check prints the effective settings of a valid file and starts nothing', async () => {
     const c = await new Cluster().init()
@@ -103,7 +103,8 @@ describe('totemd command line', () => {
     expect(r.status).toBe(1)
     expect(r2.status).toBe(1)
     expect(r2.stderr).toContain('ERR_INVALID_ARGUMENT')
-  })
+    // 16 runs of totemd through tsx, one after another: about 1 s each on an idle machine.
+  }, 120_000)
 })
 
 /** Sends raw bytes on a fresh connection; resolves with the reply lines and whether it closed. */
