@@ -36,7 +36,7 @@ import {
  * swarm mix (0 in 20).
  *
  * Out, with the reason (docs/MULTIRING.md, "Status"): classes where a few fresh seeds still fail
- * — four LANs under crashes (1 in 30 in session 12, 0x7410a, a stall), under partitions (1 in
+ * — four LANs under crashes (1 in 30 in session 12, 0x7410a, an srp livelock), under partitions (1 in
  * 20, 0x75807, virtual synchrony) and under clogging (1 in 20, 0x75905, safe delivery). Classes
  * in the corpus with a fresh failure since they came in: two gateways under crashes (0x7520b,
  * safe delivery, 1 in 30 in session 12) and three LANs under partitions (0x75609, safe
