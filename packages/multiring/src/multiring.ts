@@ -1908,8 +1908,6 @@ class MultiringImpl implements Multiring {
   #covered(h: Held): Set<number> {
     const k = ringKey(h.key.ring)
     const covered = new Set<number>()
-    // A member of the source ring got its messages there, not by a gateway's forward.
-    const src = this.#table.get(k)
     for (const e of this.#table.values()) {
       if (e.closed) continue
       if ((e.row.get(k) ?? -1) < h.key.ts) continue
@@ -1922,13 +1920,19 @@ class MultiringImpl implements Multiring {
         const j = e.since?.get(n)
         if (j !== undefined && compareKey(h.key, j) < 0) continue
         // A far ring's GVs (a gateway's srp safe deliveries) prove nothing below its CC about
-        // a member that joined it anew: it dropped the gateway's older forwards by rule 7.
+        // a member that joined it anew: it dropped the gateway's older forwards by rule 7. Nor
+        // when it is on the message's source ring and got the message there (session 12,
+        // helper-74): holding it is not delivering it in our configuration. The gateways' GV cap
+        // vouches for a mate's decisions only from where it is with them, the CC here; below it
+        // the member came from another component, where it may have given up the CC that
+        // installed our topology (0x75609: a LAN mate split off alone, gave our CC up there,
+        // came back anew, and the far members counted it through the row of the LAN's new ring
+        // for safe messages of the ring it had left).
         if (
           e.since === undefined &&
           e.anew !== undefined &&
           e.anew.members.has(n) &&
-          compareKey(h.key, e.anew.key) < 0 &&
-          !src?.members.includes(n as NodeId)
+          compareKey(h.key, e.anew.key) < 0
         )
           continue
         if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j, e.k)) continue

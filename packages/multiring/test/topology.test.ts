@@ -1062,3 +1062,47 @@ describe('a TC from a mate with us since a CC of ours given up by agreement', ()
     expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r2)].sort())
   })
 })
+
+describe("a far ring's member that joined it anew from another component", () => {
+  it('is not counted for a safe message below its CC, though on its source ring (0x75609)', () => {
+    const p = established()
+    // A (LAN 1: 1, 2 and gateway 50) joins through 50; A stamps a safe message from 1 at 5.
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 2, 50]), SRP0)
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 2, 50])],
+    }
+    deliver(p.ring, 50, tcA, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    expect(regulars(p).at(-1)).toEqual([1, 2, 50, 100])
+    deliver(p.ring, 50, { ...reg(A, 5), sender: nodeId(1), guarantee: 'safe' }, SRP0)
+    // R0's row shows 50 and us to hold it; LAN 1's next ring C ends A at 5: 1 and 50 come from
+    // A, 2 from a ring Z of its own (it split off, and may have given A's CC up there). C's GVs
+    // (50's srp safe deliveries on C) cover A's message for every member of C.
+    const C: RingId = { rep: 1, seq: 30n }
+    const Z: RingId = { rep: 2, seq: 25n }
+    deliver(
+      p.ring,
+      50,
+      {
+        ...remoteCc(C, 10, 1, [1, 2, 50]),
+        preds: [
+          { ring: A, ts: 5 },
+          { ring: Z, ts: 4 },
+        ],
+        memberPreds: [0, 1, 0],
+      },
+      SRP0,
+    )
+    const cGv = { ...gv(50, 12), stamped: true, ring: C, entries: [{ ring: A, ts: 5 }] }
+    deliver(p.ring, 50, cGv, SRP0)
+    const r0Gv = { ...gv(50, 1001), stamped: true, ring: p.r0, entries: [{ ring: A, ts: 5 }] }
+    deliver(p.ring, 50, r0Gv, SRP0, 'safe')
+    // 2 holds A5 (it got it on A), but no row shows it installed our topology: A5 waits.
+    expect(p.rec.delivered).toEqual([])
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by 2`)
+  })
+})
