@@ -4,21 +4,17 @@
  * totem-gateway processes, all through their bin launchers, in one temp dir; control-socket
  * polling; the harness's own trace events (crash); every trace merged for the checker.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type MultiringTraceEvent, parseMultiringTrace } from '@totem-ts/evs-checker'
-import { controlRequest } from '@totem-ts/stack'
-import { freePort, waitFor as kitWaitFor } from '@totem-ts/testkit'
+import {
+  freePort,
+  waitFor as kitWaitFor,
+  mergeTraceFiles,
+  ProcessHarness,
+  type Running,
+} from '@totem-ts/testkit'
 
 export const GATEWAY = fileURLToPath(new URL('../bin/totem-gateway.mjs', import.meta.url))
 /** totemd through the workspace root's node_modules (apps never import each other; they run). */
@@ -39,34 +35,20 @@ export interface Lan {
   readonly nodes: readonly number[]
 }
 
-/** A process started by the harness. */
-export interface Running {
-  readonly id: number
-  readonly proc: ChildProcess
-  readonly exited: Promise<number | null>
-  stderr: string
-  pid?: number
-}
-
 /** Several LANs, their totemd nodes and gateways, in one temp dir. */
-export class MultiLan {
-  readonly dir: string
+export class MultiLan extends ProcessHarness {
   readonly lans: readonly Lan[]
   readonly ports = new Map<number, number>()
-  readonly running = new Map<number, Running>()
-  readonly harnessTrace: string
   readonly token: number
   /** False: one plain ring (no `multiring: on`), the single-ring baseline of the bench. */
   readonly multiring: boolean
 
   constructor(lans: readonly Lan[], token = 500, multiring = true) {
+    super('totem-gw-int-', 2_000_000)
     if (!multiring && lans.length !== 1) throw new Error('without multiring there is one LAN')
     this.lans = lans
     this.token = token
     this.multiring = multiring
-    this.dir = mkdtempSync(join(tmpdir(), 'totem-gw-int-'))
-    this.harnessTrace = join(this.dir, 'harness.jsonl')
-    writeFileSync(this.harnessTrace, '')
   }
 
   async init(): Promise<this> {
@@ -95,7 +77,7 @@ export class MultiLan {
   stateDir(id: number): string {
     return join(this.dir, `s${id}`)
   }
-  socket(id: number): string {
+  override socket(id: number): string {
     return join(this.stateDir(id), 'totemd.sock')
   }
   cpgSocket(id: number): string {
@@ -144,38 +126,15 @@ logging {
       confs.push('-c', this.confPath(id, l.lan))
     }
     const bin = confs.length > 2 ? GATEWAY : TOTEMD
-    const proc = spawn(
+    return this.spawnNode(id, [
       process.execPath,
-      [bin, ...confs, '--nodeid', String(id), '--evs-trace', this.tracePath(id)],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    )
-    const r: Running = {
-      id,
-      proc,
-      stderr: '',
-      exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
-    }
-    proc.stderr?.on('data', (b: Buffer) => {
-      if (r.stderr.length < 2_000_000) r.stderr += b.toString()
-    })
-    this.running.set(id, r)
-    return r
-  }
-
-  async result(id: number, cmd: string): Promise<Record<string, unknown>> {
-    const r = await controlRequest(this.socket(id), cmd, { timeoutMs: 2000 })
-    if (!r.ok) throw new Error(`${cmd} on node ${id}: ${r.error.code} ${r.error.message}`)
-    return r.result as Record<string, unknown>
-  }
-
-  /** Waits until node `id` answers, and notes its own pid (not the launcher's). */
-  async ready(id: number): Promise<void> {
-    const r = this.running.get(id)
-    const res = await waitFor(async () => {
-      if (r?.proc.exitCode !== null) throw new Error(`node ${id} exited:\n${r?.stderr}`)
-      return (await this.result(id, 'ping')) as { pid: number }
-    }, `node ${id} to answer`)
-    if (r) r.pid = res.pid
+      bin,
+      ...confs,
+      '--nodeid',
+      String(id),
+      '--evs-trace',
+      this.tracePath(id),
+    ])
   }
 
   /**
@@ -206,61 +165,12 @@ logging {
     )
   }
 
-  /** kill -9 of the process (a crash), with a `crash` event in the harness trace. */
-  async crash(id: number): Promise<void> {
-    const r = this.running.get(id)
-    if (r?.pid === undefined) throw new Error(`node ${id} is not running`)
-    process.kill(r.pid, 'SIGKILL')
-    appendFileSync(
-      this.harnessTrace,
-      `${JSON.stringify({ ev: 'crash', node: id, t: Date.now() })}\n`,
-    )
-    await r.exited
-    this.running.delete(id)
-  }
-
-  /** SIGTERM to the launcher (forwarded): orderly leave; resolves with the exit code. */
-  async stop(id: number): Promise<number | null> {
-    const r = this.running.get(id)
-    if (!r) return null
-    r.proc.kill('SIGTERM')
-    const code = await r.exited
-    this.running.delete(id)
-    return code
-  }
-
   /** Every trace merged, stable by `t` (per-file order kept). */
   traces(): MultiringTraceEvent[] {
-    const all: MultiringTraceEvent[] = []
-    for (const f of [...this.ids.map((n) => this.tracePath(n)), this.harnessTrace]) {
-      let text = ''
-      try {
-        text = readFileSync(f, 'utf8')
-      } catch {
-        continue
-      }
-      all.push(...parseMultiringTrace(text))
-    }
-    const t = (e: MultiringTraceEvent): number => ('t' in e ? e.t : 0)
-    return all
-      .map((e, i) => ({ e, i }))
-      .sort((a, b) => t(a.e) - t(b.e) || a.i - b.i)
-      .map((x) => x.e)
-  }
-
-  /** Kills whatever still runs (SIGKILL) and removes the temp dir. */
-  async destroy(): Promise<void> {
-    for (const r of this.running.values()) {
-      try {
-        if (r.pid !== undefined) process.kill(r.pid, 'SIGKILL')
-      } catch {
-        // Already gone.
-      }
-      r.proc.kill('SIGKILL')
-    }
-    await Promise.all([...this.running.values()].map((r) => r.exited))
-    this.running.clear()
-    rmSync(this.dir, { recursive: true, force: true })
+    return mergeTraceFiles(
+      [...this.ids.map((n) => this.tracePath(n)), this.harnessTrace],
+      parseMultiringTrace,
+    )
   }
 }
 

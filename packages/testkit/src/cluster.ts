@@ -4,21 +4,12 @@
  * 127.0.1.N, or inside network namespaces through a command prefix), one temp dir for configs,
  * state and traces, control-socket polling, and the harness's own EVS trace events (crash, heal).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseTrace, type TraceEvent } from '@totem-ts/evs-checker'
-import { type ControlResponse, controlRequest } from '@totem-ts/stack'
 import { freePort } from './ports.ts'
+import { mergeTraceFiles, ProcessHarness, type Running } from './processes.ts'
 import { waitFor } from './wait.ts'
 
 /**
@@ -62,26 +53,9 @@ export interface ClusterOptions {
   readonly logLevel?: string
 }
 
-/** A daemon started by the harness. */
-export interface Running {
-  readonly id: number
-  /** The launcher process (the daemon is its child). */
-  readonly proc: ChildProcess
-  /** Resolves with the launcher's exit code. */
-  readonly exited: Promise<number | null>
-  /** What the daemon wrote on stderr (the first megabyte). */
-  stderr: string
-  /** The daemon's own pid, known after {@link DaemonCluster.ready}. */
-  pid?: number
-}
-
 /** A cluster of daemons in one temp dir. Call `init()` first and `destroy()` at the end. */
-export class DaemonCluster {
-  readonly dir: string
+export class DaemonCluster extends ProcessHarness {
   readonly nodes: readonly number[]
-  readonly running: Map<number, Running> = new Map()
-  /** The harness's own trace events (`crash`, `heal`), merged by {@link DaemonCluster.traces}. */
-  readonly harnessTrace: string
   /** Where `crypto` clusters read their key (written by the test). */
   readonly keyFile: string
   /** Ring 0's port, chosen by `init()`. */
@@ -91,12 +65,10 @@ export class DaemonCluster {
   private readonly o: ClusterOptions
 
   constructor(o: ClusterOptions = {}) {
+    super(`${o.name ?? 'inttest'}-int-`)
     this.o = o
     this.nodes = o.nodes ?? [1, 2, 3]
-    this.dir = mkdtempSync(join(tmpdir(), `${o.name ?? 'inttest'}-int-`))
-    this.harnessTrace = join(this.dir, 'harness.jsonl')
     this.keyFile = join(this.dir, 'authkey')
-    writeFileSync(this.harnessTrace, '')
   }
 
   /** Chooses free ports on every address the cluster will use. */
@@ -122,7 +94,7 @@ export class DaemonCluster {
     return join(this.dir, `s${id}`)
   }
   /** The daemon's control socket. */
-  socket(id: number): string {
+  override socket(id: number): string {
     return join(this.stateDir(id), 'totemd.sock')
   }
   /** The daemon's CPG socket. */
@@ -192,44 +164,7 @@ logging {
       ...(this.o.logLevel === undefined ? [] : ['--log-level', this.o.logLevel]),
       ...extra,
     ]
-    const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
-    const r: Running = {
-      id,
-      proc,
-      stderr: '',
-      exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
-    }
-    proc.stderr?.on('data', (b: Buffer) => {
-      if (r.stderr.length < 1_000_000) r.stderr += b.toString()
-    })
-    this.running.set(id, r)
-    return r
-  }
-
-  /** One control-socket request to node `id`. */
-  async request(id: number, cmd: string): Promise<ControlResponse> {
-    return controlRequest(this.socket(id), cmd, { timeoutMs: 2000 })
-  }
-
-  /** A control-socket request's result; throws on an error answer. */
-  async result(id: number, cmd: string): Promise<Record<string, unknown>> {
-    const r = await this.request(id, cmd)
-    if (!r.ok) throw new Error(`${cmd} on node ${id}: ${r.error.code} ${r.error.message}`)
-    return r.result as Record<string, unknown>
-  }
-
-  /** Waits until node `id` answers, and notes the daemon's pid (not the launcher's). */
-  async ready(id: number, ms = 30_000): Promise<void> {
-    const r = this.running.get(id)
-    const res = await waitFor(
-      async () => {
-        if (r?.proc.exitCode !== null) throw new Error(`node ${id} exited:\n${r?.stderr}`)
-        return (await this.result(id, 'ping')) as { pid: number }
-      },
-      `node ${id} to answer`,
-      ms,
-    )
-    if (r) r.pid = res.pid
+    return this.spawnNode(id, argv)
   }
 
   /** Waits until every listed node is OPERATIONAL in one ring with exactly `members`. */
@@ -250,70 +185,11 @@ logging {
     )
   }
 
-  /**
-   * kill -9 of the daemon process (a crash), with a `crash` event in the harness trace; resolves
-   * with the kill's wall-clock time once the launcher has exited.
-   */
-  async crash(id: number): Promise<number> {
-    const r = this.running.get(id)
-    if (r?.pid === undefined) throw new Error(`node ${id} is not running`)
-    process.kill(r.pid, 'SIGKILL')
-    const t = Date.now()
-    this.event({ ev: 'crash', node: id, t })
-    await r.exited
-    this.running.delete(id)
-    return t
-  }
-
-  /** SIGTERM to the launcher (forwarded to the daemon): an orderly leave; resolves with the exit code. */
-  async stop(id: number): Promise<number | null> {
-    const r = this.running.get(id)
-    if (!r) return null
-    r.proc.kill('SIGTERM')
-    const code = await r.exited
-    this.running.delete(id)
-    return code
-  }
-
-  /** A `heal` event in the harness trace (the test ended a partition). */
-  heal(): void {
-    this.event({ ev: 'heal', t: Date.now() })
-  }
-
-  private event(e: Record<string, unknown>): void {
-    appendFileSync(this.harnessTrace, `${JSON.stringify(e)}\n`)
-  }
-
   /** Every trace file, merged: per node in file order (stable by `t` with the harness's events). */
   traces(): TraceEvent[] {
-    const all: TraceEvent[] = []
-    for (const f of [...this.nodes.map((n) => this.tracePath(n)), this.harnessTrace]) {
-      let text = ''
-      try {
-        text = readFileSync(f, 'utf8')
-      } catch {
-        continue
-      }
-      all.push(...parseTrace(text))
-    }
-    return all
-      .map((e, i) => ({ e, i }))
-      .sort((a, b) => a.e.t - b.e.t || a.i - b.i)
-      .map((x) => x.e)
-  }
-
-  /** Kills whatever still runs (SIGKILL to daemons and launchers) and removes the temp dir. */
-  async destroy(): Promise<void> {
-    for (const r of this.running.values()) {
-      try {
-        if (r.pid !== undefined) process.kill(r.pid, 'SIGKILL')
-      } catch {
-        // Already gone.
-      }
-      r.proc.kill('SIGKILL')
-    }
-    await Promise.all([...this.running.values()].map((r) => r.exited))
-    this.running.clear()
-    rmSync(this.dir, { recursive: true, force: true })
+    return mergeTraceFiles(
+      [...this.nodes.map((n) => this.tracePath(n)), this.harnessTrace],
+      parseTrace,
+    )
   }
 }

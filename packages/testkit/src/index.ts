@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
-export { type ClusterOptions, DaemonCluster, type Running, TOTEMD } from './cluster.ts'
+export { type ClusterOptions, DaemonCluster, TOTEMD } from './cluster.ts'
 export { bindable, freePort } from './ports.ts'
+export { mergeTraceFiles, ProcessHarness, type Running } from './processes.ts'
 export { sleep, type WaitOptions, waitFor } from './wait.ts'
