@@ -892,6 +892,23 @@ class MultiringImpl implements Multiring {
     )
   }
 
+  /**
+   * Is ring `e` one of ours whose CC is given up by its members' agreement: passed so (the
+   * ring blocks until its successor's CC ends it), or still ahead of delivery and already
+   * settled so (a member proposed 0 or another set, or left before its proposal came), as the
+   * early transitional configuration's look-ahead finds it before delivery reaches it?
+   */
+  #givenUpByAgreement(e: RingEntry): boolean {
+    if (e.givenUp === true) return true
+    const cc = e.list[0]?.cc
+    return (
+      cc !== undefined &&
+      ringKey(cc.ring) === e.k &&
+      cc.members.includes(this.#me) &&
+      this.#agreement(cc, e.k, true) === 'abandon'
+    )
+  }
+
   /** Takes the TCs held from mates with us since our CC `cc`, given up by agreement. */
   #takeHeldTcs(cc: CcMessage): void {
     for (const ls of this.#lans) {
@@ -2105,10 +2122,15 @@ class MultiringImpl implements Multiring {
         // ring from nothing else (those joining us anew here) would order past the successor's
         // CC before it reached them, and drop it as late. Established, that CC is forwarded
         // here ahead of our NT (0x72107: a given-up CC decided at srp's transitional
-        // configuration, before the LAN's next round began).
+        // configuration, before the LAN's next round began). Also before delivery reaches that
+        // CC, once it is settled as given up: the early transitional configuration's look-ahead
+        // passes it and comes to this CC first (0x7520b: gateway 6's NT for LAN 0's CC 80 went
+        // out while its LAN 1 ring's CC 17, given up, waited below; the successor's CC 88 came
+        // after node 2 had delivered past it, was dropped as late, and node 2 stayed in the
+        // topology the others left).
         for (const o of this.#table.values())
           if (
-            o.givenUp === true &&
+            this.#givenUpByAgreement(o) &&
             !o.ended &&
             o.lan !== cc.lan &&
             o.members.includes(this.#me) &&

@@ -1106,3 +1106,56 @@ describe("a far ring's member that joined it anew from another component", () =>
     expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by 2`)
   })
 })
+
+describe('a gateway whose ring on another LAN has its CC settled as given up', () => {
+  it('sends no NT for a later CC before that ring ends, even while delivery is below it (0x7520b)', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const L1A: RingId = { rep: 3, seq: 8n }
+    const L1B: RingId = { rep: 3, seq: 9n }
+    const L1C: RingId = { rep: 3, seq: 10n }
+    // LAN 1: R1 {3, 50}; LAN 0: R0a {50, 100} (100 an ordinary node): both installed.
+    const r1 = form(lan1, L1A, 50, [3, 50]).forRing
+    const r0a = form(lan0, SRP0, 50, [50, 100]).forRing
+    deliver(lan1, 3, gv(3, 10), L1A)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0a), ringKey(r1)].sort())
+    // A safe message of R1 that no row shows 3 or 100 to hold: delivery stops below it.
+    deliver(lan1, 3, { ...reg(r1, 20), sender: nodeId(3), guarantee: 'safe' }, L1A)
+    deliver(lan0, 100, gv(100, 30), SRP0) // R0a moves past it
+    expect(blockedOf(g)).toContain(`20@${ringKey(r1)}: safe, not held by`)
+    // LAN 1's next ring R1b: 3 proposes to give its CC up, so it is settled as given up, ahead
+    // of delivery (which stays below it).
+    lan1.autoAgree = false
+    const r1b = form(lan1, L1B, 50, [3, 50]).forRing
+    const r1bTs = g.mr.clock
+    deliver(
+      lan1,
+      3,
+      {
+        kind: 'ack',
+        sender: nodeId(3),
+        nonce: HARNESS_NONCE,
+        ccTs: r1bTs,
+        ccRing: r1b,
+        rep: 0,
+        proposed: true,
+      },
+      L1B,
+    )
+    // LAN 0's next ring R0b gets a CC above R1b's. The early transitional configuration's
+    // look-ahead passes R1b's CC (given up) and reaches R0b's: our NT for it would say nothing
+    // of LAN 1 (R1 is superseded, R1b in no topology), and 100 would order past the CC LAN 1's
+    // next ring gets before that CC reached it. No NT while R1b waits for its successor's CC.
+    const r0b = form(lan0, SRP1, 50, [50, 100]).forRing
+    expect(sentOf(lan0, 'nt').filter((m) => ringKey(m.ccRing) === ringKey(r0b))).toEqual([])
+    // LAN 1's next ring ends R1b: its CC goes onto LAN 0 ahead of our NT for R0b.
+    lan1.autoAgree = true
+    const r1c = form(lan1, L1C, 50, [3, 50]).forRing
+    const onLan0 = lan0.sent.map((s) => decodeMrMessage(s.bytes))
+    const ccAt = onLan0.findIndex((m) => m.kind === 'cc' && ringKey(m.ring) === ringKey(r1c))
+    const ntAt = onLan0.findIndex((m) => m.kind === 'nt' && ringKey(m.ccRing) === ringKey(r0b))
+    expect(ccAt).toBeGreaterThanOrEqual(0)
+    expect(ntAt).toBeGreaterThan(ccAt)
+  })
+})
