@@ -38,9 +38,10 @@ import {
  * Out, with the reason (docs/MULTIRING.md, "Status"): classes where a few fresh seeds still fail
  * — four LANs under crashes (1 in 30 in session 12, 0x7410a, an srp livelock), under partitions (1 in
  * 20, 0x75807, virtual synchrony) and under clogging (1 in 20, 0x75905, safe delivery). Classes
- * in the corpus with a fresh failure since they came in: two gateways under crashes (0x7520b,
- * safe delivery, 1 in 30 in session 12); it stays in: its corpus seeds pass, and the failure is
- * in Status. (Three LANs under partitions failed 0x75609 and it was fixed in session 12.)
+ * in the corpus with a fresh failure since they came in: two gateways under crashes (0x74205, a
+ * stall since the ordered-stamping rule, 1 in 30; 0x7520b was fixed in session 12); it stays
+ * in: its corpus seeds pass, and the failure is in Status. (Three LANs under partitions failed
+ * 0x75609, fixed in session 12.)
  * Three LANs with crashes stay at the 4 seeds below, though 90 fresh seeds passed at the first
  * and the last code of session 11.
  * The regressions file (below) holds every seed whose bug was fixed, from any class.
