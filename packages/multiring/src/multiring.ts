@@ -224,6 +224,18 @@ interface LanState {
   est: RingId | undefined
   ringClock: number
   pred: RingTs | undefined
+  /**
+   * What srp delivered here, since `pred` was set, while start rounds formed, that is put on the
+   * LAN to be judged (forwards, CCs, TCs): a hash of their keys in srp order, 0 for nothing. A
+   * start names it (`abandoned`) for what the rounds abandoned since delivered.
+   */
+  abandoned: number
+  /**
+   * Every value `abandoned` took since `pred` was set, in order (0 first): a mate's hash among
+   * those up to our start's names a prefix of what srp delivered to us (srp's order is one), so
+   * it holds nothing we lack.
+   */
+  readonly abandonedChain: number[]
   readonly myGv: Map<string, number>
   pendingSafe: [string, number][]
   srpTransitional: boolean
@@ -456,6 +468,8 @@ class MultiringImpl implements Multiring {
         est: undefined,
         ringClock: 0,
         pred: undefined,
+        abandoned: 0,
+        abandonedChain: [0],
         myGv: new Map(),
         pendingSafe: [],
         srpTransitional: false,
@@ -622,6 +636,8 @@ class MultiringImpl implements Multiring {
     // The previous srp ring of this LAN is over.
     if (ls.phase === 'established' && ls.est !== undefined) {
       ls.pred = { ring: ls.est, ts: ls.ringClock }
+      ls.abandoned = 0
+      ls.abandonedChain.length = 1
     } else if (ls.phase === 'forming') {
       this.#stats.ringsAbandoned++
       // Unstamped messages of the abandoned round are sent again by their senders; stamped ones
@@ -678,6 +694,7 @@ class MultiringImpl implements Multiring {
       gateway: this.isGateway,
       nonce: this.#nonce,
       nextSeq: this.#lowestUnstamped(ls),
+      ...(ls.pred !== undefined && ls.abandoned !== 0 ? { abandoned: ls.abandoned } : {}),
     }
     ls.ctrl.push({ bytes: encodeMrMessage(start), g: 'agreed' })
     this.#pump(ls)
@@ -725,7 +742,14 @@ class MultiringImpl implements Multiring {
               ? copyCc(m)
               : m
         if (ls.phase === 'established') this.#onRingMessage(ls, c, d.sender)
-        else ls.pre.push({ m: c, from: d.sender, old: ls.srpTransitional })
+        else {
+          ls.pre.push({ m: c, from: d.sender, old: ls.srpTransitional })
+          const k = judgedKey(c)
+          if (k !== undefined) {
+            ls.abandoned = foldKey(ls.abandoned, c.kind, k)
+            ls.abandonedChain.push(ls.abandoned)
+          }
+        }
         break
       }
     }
@@ -1065,26 +1089,36 @@ class MultiringImpl implements Multiring {
     // A member is with us without a break only if it comes from our previous ring here, with
     // the same last timestamp there: one whose start names another ring (it left and came back
     // before we saw it go), or that ended the ring elsewhere than we did, joins anew.
-    const minePred = ls.starts.get(this.#me)?.pred
+    const myStart = ls.starts.get(this.#me)
+    const minePred = myStart?.pred
     const mine = minePred?.ring
+    const myAbandoned = myStart?.abandoned ?? 0
+    const ours = ls.abandonedChain.slice(0, ls.abandonedChain.lastIndexOf(myAbandoned) + 1)
     const since = new Map<number, MessageKey>()
     for (const st of starts) {
       if (st.sender === this.#me) continue
+      // And what srp delivered to it in rounds abandoned since is what it delivered to us.
       const same =
         minePred !== undefined &&
         st.pred !== undefined &&
         ringIdEquals(st.pred.ring, minePred.ring) &&
-        st.pred.ts === minePred.ts
+        st.pred.ts === minePred.ts &&
+        (st.abandoned ?? 0) === myAbandoned
       since.set(st.sender, (same ? ls.since.get(st.sender) : undefined) ?? ccKey)
     }
-    // Mates that hold more of our previous ring than we do: its tail never comes to us.
+    // Mates that hold more of our previous ring than we do: its tail never comes to us. So do
+    // mates that ended it where we did but got, in srp configurations without us whose rounds
+    // were abandoned, forwards, CCs or TCs we did not get (their hash is none of ours: not a
+    // prefix of what srp delivered to us): their senders put each on the LAN once, and nothing
+    // brings it to us now.
     const lost =
       minePred !== undefined &&
       starts.some(
         (st) =>
           st.pred !== undefined &&
           ringIdEquals(st.pred.ring, minePred.ring) &&
-          st.pred.ts > minePred.ts,
+          (st.pred.ts > minePred.ts ||
+            (st.pred.ts === minePred.ts && !ours.includes(st.abandoned ?? 0))),
       )
     if (lost) this.#tailLost(minePred, ccKey)
     const before = ls.since
@@ -2575,6 +2609,8 @@ class MultiringImpl implements Multiring {
           this.#stats.roundsRestarted++
           this.#unstampOwn(ls, ls.est)
           ls.pred = { ring: ls.est, ts: ls.ringClock }
+          ls.abandoned = 0
+          ls.abandonedChain.length = 1
           ls.epoch++
           this.#beginRound(ls)
         }
@@ -3098,6 +3134,14 @@ const topologyOf = (
       BigInt(cc.ring.rep % 0x1_0000),
   }
   return { sorted, topoId }
+}
+
+/** FNV-1a of `h` (0: nothing yet) and a judged message's kind and key (never 0). */
+const foldKey = (h: number, kind: string, k: MessageKey): number => {
+  let x = h === 0 ? 0x811c_9dc5 : h
+  const s = `${kind}:${k.ts}@${ringKey(k.ring)}/${k.rank}`
+  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x0100_0193)
+  return x >>> 0 || 1
 }
 
 /** FNV-1a over the ring keys of a topology (never 0). */

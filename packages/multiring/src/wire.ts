@@ -166,6 +166,13 @@ export interface StartMessage {
   /** The sender's incarnation nonce and the LAN seq of its next own message to be stamped. */
   readonly nonce: number
   readonly nextSeq: number
+  /**
+   * What srp delivered to the sender on this LAN, since it ended `pred`, in srp configurations
+   * whose start rounds were abandoned and that was put on the LAN to be judged (forwards, CCs,
+   * TCs): a hash of their keys in srp order, absent (0) when nothing. Members of one such srp
+   * configuration name the same; a member that was not in it does not hold what it delivered.
+   */
+  readonly abandoned?: number
 }
 
 /**
@@ -427,16 +434,19 @@ export function encodeMrMessage(m: MrMessage): Uint8Array {
       return w.buf
     }
     case 'start': {
-      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + 8)
+      // Flag bit 0: `pred` present; bit 1: `abandoned` follows `nextSeq`.
+      const ab = m.abandoned !== undefined && m.abandoned !== 0
+      const w = new Writer(HEADER_BYTES + 2 + 8 + 1 + RING_BYTES + 8 + 1 + 8 + (ab ? 4 : 0))
       header(w, MrKind.Start, 'agreed', false, m.clock, m.forRing, m.sender)
       w.u16(m.lan)
       w.ts(m.clock)
-      w.u8(m.pred === undefined ? 0 : 1)
+      w.u8((m.pred === undefined ? 0 : 1) | (ab ? 2 : 0))
       w.ring(m.pred?.ring ?? ZERO_RING)
       w.ts(m.pred?.ts ?? 0)
       w.u8(m.gateway ? 1 : 0)
       w.u32(m.nonce)
       w.u32(m.nextSeq)
+      if (ab) w.u32(m.abandoned as number)
       return w.buf
     }
     case 'ack': {
@@ -583,13 +593,15 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
       const lan = r.u16()
       const clock = r.ts()
       const has = r.u8()
-      if (has > 1) badMessage('bad-pred-flag', { value: has })
+      if (has > 3) badMessage('bad-pred-flag', { value: has })
       const pr = r.ring()
       const pts = r.ts()
       const gw = r.u8()
       if (gw > 1) badMessage('bad-gateway-flag', { value: gw })
       const nonce = r.u32()
       const nextSeq = r.u32()
+      const abandoned = (has & 2) !== 0 ? r.u32() : 0
+      if ((has & 2) !== 0 && abandoned === 0) badMessage('bad-abandoned', { value: 0 })
       r.end()
       return {
         kind: 'start',
@@ -597,10 +609,11 @@ export function decodeMrMessage(b: Uint8Array): MrMessage {
         forRing: ring,
         lan,
         clock,
-        pred: has === 1 ? { ring: pr, ts: pts } : undefined,
+        pred: (has & 1) === 1 ? { ring: pr, ts: pts } : undefined,
         gateway: gw === 1,
         nonce,
         nextSeq,
+        ...(abandoned !== 0 ? { abandoned } : {}),
       }
     }
     case MrKind.Ack: {

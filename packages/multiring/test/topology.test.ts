@@ -1159,3 +1159,53 @@ describe('a gateway whose ring on another LAN has its CC settled as given up', (
     expect(ntAt).toBeGreaterThan(ccAt)
   })
 })
+
+describe('what srp delivered while a start round formed that was then abandoned', () => {
+  it('a start names it, as a hash, until the next ring is established', () => {
+    const p = established()
+    // srp: a new ring with 50 only (60 is elsewhere); its round is abandoned after 50's forward.
+    install(p.ring, SRP1, [50, 100])
+    expect(sentOf(p.ring, 'start').at(-1)?.abandoned).toBeUndefined()
+    deliver(p.ring, 50, reg(A, 3), SRP1)
+    const SRP2: RingId = { rep: 50, seq: 6n }
+    install(p.ring, SRP2, [50, 60, 100])
+    const s = sentOf(p.ring, 'start').at(-1) as StartMessage
+    expect(s.pred?.ring).toEqual(p.r0)
+    expect(s.abandoned).toBeGreaterThan(0)
+  })
+
+  it('a mate that ended our previous ring where we did but got more in such a round: we end it alone (0x75807)', () => {
+    const p = established()
+    // 50 names our previous ring and last timestamp, but srp gave it forwards in a round
+    // without us: we never get them, and leave the topology alone, as for a lost tail.
+    form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true, abandoned: 0x1234 } })
+    expect(p.mr.stats().tailsLost).toBe(1)
+    const last = p.rec.confs.at(-1)
+    expect(last?.kind).toBe('transitional')
+    expect(last?.members).toEqual([100])
+  })
+
+  it('a mate that got only a prefix of it joins anew, and we do not end the ring alone', () => {
+    const p = established()
+    install(p.ring, SRP1, [50, 100])
+    deliver(p.ring, 50, reg(A, 3), SRP1)
+    const SRP2: RingId = { rep: 50, seq: 6n }
+    // 60 was with us on R0 and ended it where we did, but was not in SRP1: no hash.
+    const mine = form(p.ring, SRP2, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { abandoned: 0 },
+    })
+    expect(mine.abandoned).toBeGreaterThan(0)
+    expect(p.mr.stats().tailsLost).toBe(0)
+  })
+
+  it('a mate that got what we got in such a round comes with us', () => {
+    const p = established()
+    install(p.ring, SRP1, [50, 100])
+    deliver(p.ring, 50, reg(A, 3), SRP1)
+    const SRP2: RingId = { rep: 50, seq: 6n }
+    const mine = form(p.ring, SRP2, 100, [50, 100], { 50: { gateway: true } })
+    expect(mine.abandoned).toBeGreaterThan(0)
+    expect(p.mr.stats().tailsLost).toBe(0)
+  })
+})

@@ -108,11 +108,36 @@ const samples: MrMessage[] = [
     nonce: 0xdead_beef,
     nextSeq: 12,
   },
+  {
+    kind: 'start',
+    sender: nodeId(2),
+    forRing: R,
+    lan: 0,
+    clock: 878,
+    pred: { ring: { rep: 1, seq: 1_409_286_144n }, ts: 225 },
+    gateway: false,
+    nonce: 7,
+    nextSeq: 40,
+    abandoned: 0x9e37_79b9,
+  },
 ]
 
 describe('multiring codec', () => {
   it('round-trips every kind', () => {
     for (const m of samples) expect(decodeMrMessage(encodeMrMessage(m))).toEqual(m)
+  })
+
+  it("carries a start's abandoned-round hash only when there is one (0x75807)", () => {
+    const start = samples.find((m) => m.kind === 'start' && m.abandoned === undefined) as MrMessage
+    const plain = encodeMrMessage(start)
+    expect(encodeMrMessage({ ...start, abandoned: 0 } as MrMessage)).toEqual(plain)
+    const withHash = encodeMrMessage({ ...start, abandoned: 5 } as MrMessage)
+    expect(withHash.length).toBe(plain.length + 4)
+    expect(decodeMrMessage(withHash)).toEqual({ ...start, abandoned: 5 })
+    // The flag without a hash (0) is malformed.
+    const zero = Uint8Array.from(withHash)
+    zero.fill(0, zero.length - 4)
+    expect(() => decodeMrMessage(zero)).toThrow(MultiringWireError)
   })
 
   it('rejects every truncation with ERR_MULTIRING_BAD_MESSAGE', () => {
