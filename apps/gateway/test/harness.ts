@@ -74,18 +74,6 @@ export class MultiLan extends ProcessHarness {
   lansOf(id: number): Lan[] {
     return this.lans.filter((l) => l.nodes.includes(id))
   }
-  stateDir(id: number): string {
-    return join(this.dir, `s${id}`)
-  }
-  override socket(id: number): string {
-    return join(this.stateDir(id), 'totemd.sock')
-  }
-  cpgSocket(id: number): string {
-    return join(this.stateDir(id), 'cpg.sock')
-  }
-  tracePath(id: number): string {
-    return join(this.dir, `trace-${id}.jsonl`)
-  }
   confPath(id: number, lan: number): string {
     return join(this.dir, `node${id}-lan${lan}.conf`)
   }

@@ -90,20 +90,6 @@ export class DaemonCluster extends ProcessHarness {
   ring1Address(id: number): string {
     return this.o.ring1Address?.(id) ?? `127.0.2.${id}`
   }
-  stateDir(id: number): string {
-    return join(this.dir, `s${id}`)
-  }
-  /** The daemon's control socket. */
-  override socket(id: number): string {
-    return join(this.stateDir(id), 'totemd.sock')
-  }
-  /** The daemon's CPG socket. */
-  cpgSocket(id: number): string {
-    return join(this.stateDir(id), 'cpg.sock')
-  }
-  tracePath(id: number): string {
-    return join(this.dir, `trace-${id}.jsonl`)
-  }
   confPath(id: number): string {
     return join(this.dir, `node${id}.conf`)
   }

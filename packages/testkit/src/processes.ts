@@ -49,7 +49,10 @@ export function mergeTraceFiles<E>(files: readonly string[], parse: (text: strin
     .map((x) => x.e)
 }
 
-/** A set of daemons in one temp dir, found by id. Subclasses say where each one's socket is. */
+/**
+ * A set of daemons in one temp dir, found by id, each with its state dir `s<id>` (control and
+ * CPG sockets inside) and its EVS trace `trace-<id>.jsonl`. Subclasses write configs and start.
+ */
 export abstract class ProcessHarness {
   readonly dir: string
   readonly running: Map<number, Running> = new Map()
@@ -65,8 +68,20 @@ export abstract class ProcessHarness {
     writeFileSync(this.harnessTrace, '')
   }
 
+  stateDir(id: number): string {
+    return join(this.dir, `s${id}`)
+  }
   /** Node `id`'s control socket. */
-  abstract socket(id: number): string
+  socket(id: number): string {
+    return join(this.stateDir(id), 'totemd.sock')
+  }
+  /** Node `id`'s CPG socket. */
+  cpgSocket(id: number): string {
+    return join(this.stateDir(id), 'cpg.sock')
+  }
+  tracePath(id: number): string {
+    return join(this.dir, `trace-${id}.jsonl`)
+  }
 
   /** Spawns `argv` as node `id` and keeps its stderr. */
   protected spawnNode(id: number, argv: readonly string[]): Running {
