@@ -425,9 +425,8 @@ class MultiringImpl implements Multiring {
    */
   readonly #proposals = new Map<string, Map<number, number>>()
   readonly #proposalGone = new Map<string, Set<number>>()
-  readonly #proposed = new Map<string, number>()
-  /** The CCs of #proposed (for #proposeAgain). */
-  readonly #proposedCc = new Map<string, CcMessage>()
+  /** What we proposed for each CC of ours (`rep`, 0: nothing), with the CC (for #proposeAgain). */
+  readonly #proposed = new Map<string, { readonly rep: number; readonly cc: CcMessage }>()
   /** CCs given up here, by ring key: a member that came through one came from its predecessor. */
   readonly #givenUpCcs = new Map<string, CcMessage>()
   /** Remote CCs whose members gave them up by agreement (a void TC came). */
@@ -906,14 +905,14 @@ class MultiringImpl implements Multiring {
    */
   #givenUpOurs(k: MessageKey): boolean {
     const rk = ringKey(k.ring)
-    if (this.#proposed.get(rk) === 0) return true
+    if (this.#proposed.get(rk)?.rep === 0) return true
     const cc = this.#table.get(rk)?.list[0]?.cc
-    return (
-      cc !== undefined &&
-      cc.ts === k.ts &&
-      cc.members.includes(this.#me) &&
-      this.#agreement(cc, rk, true) === 'abandon'
-    )
+    return cc !== undefined && cc.ts === k.ts && this.#ownCcAbandoned(cc, rk)
+  }
+
+  /** Is `cc`, of our ring `k`, settled as given up by its members' agreement? */
+  #ownCcAbandoned(cc: CcMessage, k: string): boolean {
+    return cc.members.includes(this.#me) && this.#agreement(cc, k, true) === 'abandon'
   }
 
   /**
@@ -925,12 +924,7 @@ class MultiringImpl implements Multiring {
   #givenUpByAgreement(e: RingEntry): boolean {
     if (e.givenUp === true) return true
     const cc = e.list[0]?.cc
-    return (
-      cc !== undefined &&
-      ringKey(cc.ring) === e.k &&
-      cc.members.includes(this.#me) &&
-      this.#agreement(cc, e.k, true) === 'abandon'
-    )
+    return cc !== undefined && ringKey(cc.ring) === e.k && this.#ownCcAbandoned(cc, e.k)
   }
 
   /** Takes the TCs held from mates with us since our CC `cc`, given up by agreement. */
@@ -2511,8 +2505,7 @@ class MultiringImpl implements Multiring {
   /** Tells the members of our ring's CC, once, what we would install there (0: nothing). */
   #propose(ls: LanState, cc: CcMessage, k: string, rep: number): void {
     if (this.#proposed.has(k)) return
-    this.#proposed.set(k, rep)
-    this.#proposedCc.set(k, cc)
+    this.#proposed.set(k, { rep, cc })
     this.#trimTopologyMsgs()
     this.#sendProposal(ls, cc, rep)
     if (rep === 0) this.#takeHeldTcs(cc)
@@ -2548,10 +2541,8 @@ class MultiringImpl implements Multiring {
    */
   #proposeAgain(ls: LanState, back: readonly NodeId[]): void {
     if (back.length === 0) return
-    for (const [k, cc] of this.#proposedCc) {
+    for (const [k, { rep: mine, cc }] of this.#proposed) {
       if (cc.lan !== ls.lan || !cc.members.some((n) => back.includes(n))) continue
-      const mine = this.#proposed.get(k)
-      if (mine === undefined) continue
       const rep = mine !== 0 && this.#agreement(cc, k, true) === 'abandon' ? 0 : mine
       this.#sendProposal(ls, cc, rep)
     }
@@ -2563,7 +2554,7 @@ class MultiringImpl implements Multiring {
    * it may have installed, or not, on its side, so no member installs one here.
    */
   #agreement(cc: CcMessage, k: string, othersOnly = false): 'agreed' | 'wait' | 'abandon' {
-    let mine = othersOnly ? undefined : this.#proposed.get(k)
+    let mine = othersOnly ? undefined : this.#proposed.get(k)?.rep
     if (!othersOnly && (mine === undefined || mine === 0)) return 'abandon'
     const props = this.#proposals.get(k)
     const gone = this.#proposalGone.get(k)
@@ -2820,7 +2811,6 @@ class MultiringImpl implements Multiring {
       this.#proposals,
       this.#proposalGone,
       this.#proposed,
-      this.#proposedCc,
       this.#givenUpCcs,
     ])
       trimOldest(m, TOPOLOGY_MSGS_KEPT)
