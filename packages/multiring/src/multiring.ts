@@ -791,6 +791,7 @@ class MultiringImpl implements Multiring {
       ) {
         if (ls.held.length >= this.#cfg.joinBufferMax) {
           drop(this.#stats, MultiringErrorCode.BufferFull)
+          this.#lostForSpace(m, key, until)
           return
         }
         ls.held.push({ m, from, until, ring: ls.est as RingId, old })
@@ -1138,9 +1139,10 @@ class MultiringImpl implements Multiring {
       const key = this.#strayKey(p.m, p.from, since, before)
       if (key !== undefined) {
         if (compareKey(key, ccKey) < 0) drop(this.#stats, MultiringErrorCode.NewPath)
-        else if (ls.held.length >= this.#cfg.joinBufferMax)
+        else if (ls.held.length >= this.#cfg.joinBufferMax) {
           drop(this.#stats, MultiringErrorCode.BufferFull)
-        else ls.held.push({ m: p.m, from: p.from, until: ccKey, ring, old: p.old })
+          this.#lostForSpace(p.m, key, ccKey)
+        } else ls.held.push({ m: p.m, from: p.from, until: ccKey, ring, old: p.old })
         continue
       }
       this.#onRingMessage(ls, p.m, p.from, p.old)
@@ -1299,7 +1301,8 @@ class MultiringImpl implements Multiring {
   #keepPending(m: RegularMessage | GvMessage, lan: number): void {
     if (this.#pending.length >= this.#cfg.joinBufferMax) {
       drop(this.#stats, MultiringErrorCode.BufferFull)
-      this.#pending.shift()
+      const lost = this.#pending.shift()?.m
+      if (lost !== undefined) this.#lostForSpace(lost, judgedKey(lost))
     }
     this.#pending.push({ m, lan })
   }
@@ -1549,8 +1552,53 @@ class MultiringImpl implements Multiring {
       if (pe.ended && pe.endTs > pred.ts) pe.endTs = pred.ts
     }
     this.#stats.tailsLost++
-    if (this.#skipBelow === undefined || compareKey(this.#skipBelow, ccKey) < 0)
-      this.#skipBelow = ccKey
+    this.#endAlone(ccKey, [ringKey(pred.ring), String(pred.ts)])
+  }
+
+  /**
+   * We dropped `m` (held by rule 7 until the CC `until`, or pending) for lack of space. srp
+   * delivered it here, so our mates and the gateways' GVs count us as holding it, and nothing
+   * brings it again (a gateway puts a message on a LAN once). We leave as for a lost tail: the
+   * CCs below its key install nothing here (our decision ack 0 at each: no mate counts us, and
+   * no GV claims anything, above the first of them until we install a topology above it), and
+   * what we deliver until then goes in a configuration of our own. A CC of our ring we have not
+   * proposed for yet gets 0, so its members give it up alike and the LAN starts its round again
+   * (0x75905: nodes 5 and 6, joining LAN 1's ring anew behind a CC that waited three seconds,
+   * held every forward of four gateways, dropped LAN 0's messages 4568-4700 at joinBufferMax,
+   * and node 1 counted them through LAN 1's row and delivered its safe messages among them).
+   * A GV is no loss: nothing delivers it.
+   */
+  #lostForSpace(
+    m: RegularMessage | GvMessage | CcMessage | TcMessage,
+    key: MessageKey | undefined,
+    until?: MessageKey,
+  ): void {
+    if (key === undefined || m.kind === 'gv') return
+    this.#stats.lostForSpace++
+    if (until !== undefined) {
+      const k = ringKey(until.ring)
+      const cc = this.#table.get(k)?.list[0]?.cc
+      const ls = this.#lans.find((l) => l.lan === cc?.lan)
+      if (
+        cc !== undefined &&
+        ls !== undefined &&
+        ringKey(cc.ring) === k &&
+        cc.ts === until.ts &&
+        cc.members.includes(this.#me)
+      )
+        this.#propose(ls, cc, k, 0)
+    }
+    this.#endAlone(key, ['space', ringKey(key.ring), String(key.ts)])
+  }
+
+  /**
+   * Until the key `below` we are a configuration of our own (transitional now, regular when the
+   * next CC installs a topology), and the CCs below it install nothing here (#tailLost,
+   * #lostForSpace).
+   */
+  #endAlone(below: MessageKey, why: string[]): void {
+    if (this.#skipBelow === undefined || compareKey(this.#skipBelow, below) < 0)
+      this.#skipBelow = below
     const alone = this.#topoMembers.length === 1 && this.#topoMembers[0] === this.#me
     // Once a transitional configuration was entered, its regular one comes next.
     if (this.#topoId === undefined || alone || this.#trans !== undefined) return
@@ -1559,7 +1607,7 @@ class MultiringImpl implements Multiring {
     // when the next CC is (#install).
     const left = this.#topoMembers.filter((n) => n !== this.#me)
     const id: RingId = {
-      rep: topologyRep([`alone ${this.#me}`, ringKey(pred.ring), String(pred.ts)]),
+      rep: topologyRep([`alone ${this.#me}`, ...why]),
       seq: this.#topoId.seq + 1n,
     }
     this.#alone = { id, left }

@@ -38,6 +38,11 @@ export interface MultiringStats {
    * were abandoned): this processor went through a configuration of its own.
    */
   tailsLost: number
+  /**
+   * Held or pending messages dropped for lack of space (`joinBufferMax`) that srp had delivered
+   * here: this processor went through a configuration of its own, the CCs below them given up.
+   */
+  lostForSpace: number
   /** Own messages sent again because their ring left the topology before they were stamped. */
   resent: number
   /** Deliveries skipped because the same message (sender, nonce, seq) was already delivered. */
@@ -69,6 +74,7 @@ export function createMultiringStats(): MultiringStats {
     ringsReopened: 0,
     transitionalEarly: 0,
     tailsLost: 0,
+    lostForSpace: 0,
     resent: 0,
     duplicateDeliveries: 0,
     rxDropped: {},
