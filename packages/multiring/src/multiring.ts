@@ -204,6 +204,12 @@ interface LanState {
     ring: RingId
     old: boolean
   }[]
+  /**
+   * The stamped regular messages and GVs in `held`, by what they are held as (their key, the
+   * key they wait for, the ring they came on, old or not), for the array and length it was
+   * built for; rebuilt when `held` was replaced or grew elsewhere.
+   */
+  heldIdx: { for: unknown; len: number; keys: Set<string> }
   /** The incarnation nonce of each member's last start here (a restarted member sends no NT). */
   readonly nonces: Map<number, number>
   phase: 'none' | 'forming' | 'established'
@@ -457,6 +463,7 @@ class MultiringImpl implements Multiring {
         srpMembers: [],
         since: new Map(),
         held: [],
+        heldIdx: { for: undefined, len: 0, keys: new Set() },
         nonces: new Map(),
         phase: 'none',
         formClock: 0,
@@ -789,12 +796,25 @@ class MultiringImpl implements Multiring {
         !this.#deliveredTo(until) &&
         !(m.kind === 'tc' && this.#givenUpOurs(until))
       ) {
+        // One copy is enough: each gateway of the LAN forwards the same stamped message, and
+        // released, every copy after the first is a duplicate (0x75905: a member joined anew
+        // behind a CC that waited three seconds held four copies of everything, filled the
+        // buffer and dropped far messages the gateways' GVs showed it to hold).
+        const dup = this.#heldKey(m, until, ls.est as RingId, old)
+        if (dup !== undefined && this.#heldIndex(ls).has(dup)) {
+          this.#stats.duplicates++
+          return
+        }
         if (ls.held.length >= this.#cfg.joinBufferMax) {
           drop(this.#stats, MultiringErrorCode.BufferFull)
           this.#lostForSpace(m, key, until)
           return
         }
         ls.held.push({ m, from, until, ring: ls.est as RingId, old })
+        if (dup !== undefined) {
+          ls.heldIdx.keys.add(dup)
+          ls.heldIdx.len = ls.held.length
+        }
         return
       }
       this.#takeHeldBelow(ls, m)
@@ -826,6 +846,32 @@ class MultiringImpl implements Multiring {
     if (last !== undefined && compareKey(last, k) >= 0) return true
     const skipped = this.#lastGivenUp
     return skipped !== undefined && compareKey(skipped, k) >= 0
+  }
+
+  /** What a held stamped regular message or GV is held as (undefined for other kinds). */
+  #heldKey(
+    m: RegularMessage | GvMessage | CcMessage | TcMessage,
+    until: MessageKey,
+    ring: RingId,
+    old: boolean,
+  ): string | undefined {
+    if ((m.kind !== 'regular' && m.kind !== 'gv') || !m.stamped) return undefined
+    return `${m.kind}:${m.ts}@${ringKey(m.ring)}:${until.ts}@${ringKey(until.ring)}/${until.rank}:${ringKey(ring)}:${old}`
+  }
+
+  /** The index of `ls.held`'s stamped messages, rebuilt when `held` changed elsewhere. */
+  #heldIndex(ls: LanState): Set<string> {
+    const x = ls.heldIdx
+    if (x.for !== ls.held || x.len !== ls.held.length) {
+      x.keys.clear()
+      for (const p of ls.held) {
+        const k = this.#heldKey(p.m, p.until, p.ring, p.old)
+        if (k !== undefined) x.keys.add(k)
+      }
+      x.for = ls.held
+      x.len = ls.held.length
+    }
+    return x.keys
   }
 
   /**
