@@ -9,6 +9,7 @@ import {
   decodeMrMessage,
   type GvMessage,
   type MrMessage,
+  type MultiringOptions,
   NO_PRED,
   type NtMessage,
   type RegularMessage,
@@ -220,8 +221,8 @@ describe('a gateway that cannot send its NT (nor its proposal) is not waited for
 })
 
 /** 100 on LAN 0 with gateway 50: R0 installed with 50's NT, its CC at ts 1. */
-function established() {
-  const p = processor(100, [0])
+function established(options: MultiringOptions = {}) {
+  const p = processor(100, [0], undefined, options)
   const ring = p.rings.get(0)!
   // 50 is the gateway that brings remote CCs and their TCs (its NT: nothing beyond LAN 0 yet).
   const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
@@ -453,6 +454,75 @@ describe('rule 7: new paths bring nothing older than themselves', () => {
     deliver(p.ring, 60, nt(60, ccTs, r1, [view(A, 1, [1, 50, 60])]), SRP1)
     deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
     expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5', 'A6', 'A7'])
+  })
+})
+
+describe('a held message dropped for lack of space (0x75905)', () => {
+  /** 100 with gateway 50 (ring A in the topology), then R1 with 60, a gateway new to us. */
+  const heldBehindR1 = (options: MultiringOptions) => {
+    const p = established(options)
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 3), SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    const r1 = form(p.ring, SRP1, 100, [50, 60, 100], {
+      60: { gateway: true, pred: undefined },
+    }).forRing
+    const ccTs = p.mr.clock
+    // 60 forwards A5 and A6 above R1's CC, which waits for 60's NT: held (rule 7).
+    deliver(p.ring, 60, reg(A, 5), SRP1)
+    deliver(p.ring, 60, reg(A, 6), SRP1)
+    return { ...p, r1, ccTs }
+  }
+  const decisionsOf = (p: ReturnType<typeof heldBehindR1>) =>
+    sentOf(p.ring, 'ack')
+      .filter((a) => !a.proposed && ringKey(a.ccRing) === ringKey(p.r1))
+      .map((a) => a.rep)
+
+  it('holds both with room, installs R1 and delivers them', () => {
+    const p = heldBehindR1({})
+    expect(p.mr.stats().lostForSpace).toBe(0)
+    // 50 (with us since before R1) brings A's GV at 10: what is held of A below it is taken.
+    deliver(p.ring, 50, { ...gv(1, 10), stamped: true, ring: A }, SRP1, 'safe')
+    deliver(p.ring, 60, nt(60, p.ccTs, p.r1, [view(A, 1, [1, 50, 60])]), SRP1)
+    deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5', 'A6'])
+    expect(decisionsOf(p)).toHaveLength(1)
+    expect(decisionsOf(p)[0]).not.toBe(0)
+    expect(regulars(p).at(-1)).toEqual([1, 50, 60, 100])
+  })
+
+  it('counts no longer as holding it: the CC it waited for is given up, and 100 leaves alone', () => {
+    const p = heldBehindR1({ joinBufferMax: 1 })
+    // A6 did not fit. srp delivered it, so 50 and 60 would count 100 as holding it: 100 gives
+    // R1's CC up (it had not proposed yet: it proposes 0) and delivers on in a configuration of
+    // its own.
+    expect(p.mr.stats().rxDropped.ERR_MULTIRING_BUFFER_FULL).toBe(1)
+    expect(p.mr.stats().lostForSpace).toBe(1)
+    expect(proposalOf(p.ring, p.r1).rep).toBe(0)
+    expect(p.rec.confs.at(-1)?.kind).toBe('transitional')
+    expect(p.rec.confs.at(-1)?.members).toEqual([100])
+    // The mates proposed what 100 did (the harness): the CC is given up alike, and the LAN
+    // starts its round again on the same srp ring.
+    const again = sentOf(p.ring, 'start').at(-1) as StartMessage
+    expect(ringKey(again.forRing)).not.toBe(ringKey(p.r1))
+    deliver(p.ring, 50, { ...again, sender: nodeId(50), gateway: false }, SRP1)
+    deliver(p.ring, 60, { ...again, sender: nodeId(60), gateway: true, pred: undefined }, SRP1)
+    deliver(p.ring, 100, again, SRP1)
+    deliver(p.ring, 50, { ...gv(1, 10), stamped: true, ring: A }, SRP1, 'safe')
+    deliver(p.ring, 60, nt(60, p.mr.clock, again.forRing, [view(A, 1, [1, 50, 60])]), SRP1)
+    deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
+    // Its decision at R1's CC is 0, so no mate and no GV counts it for anything above it; it
+    // never installed the topology the others count it in for A6.
+    expect(decisionsOf(p)).toEqual([0])
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(regulars(p)).not.toContainEqual([1, 50, 60, 100])
   })
 })
 
