@@ -2163,6 +2163,13 @@ class MultiringImpl implements Multiring {
               // later, and the processors beyond would otherwise order past it and drop it).
               best.givenUp = true
               best.list.length = 0
+              // Unless it is cut off from us already: then nothing can bring its end here any
+              // more, and it closes as any ring cut off (reference §6.3). #closeUnreachable
+              // skips a ring while its CC is pending, and a ring whose CC is given up by
+              // agreement is not closed on that account, so nothing else closes it: a LAN-1
+              // node waited for ever on a LAN-0 ring whose successor's CC only a crashed
+              // gateway had forwarded (0x74205).
+              if (!this.#reached().has(best.k)) best.closed = true
             } else if (!head.cc.members.includes(this.#me)) {
               best.closed = true
               this.#keepHeld(best)
