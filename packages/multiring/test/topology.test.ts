@@ -1279,3 +1279,45 @@ describe('what srp delivered while a start round formed that was then abandoned'
     expect(p.mr.stats().tailsLost).toBe(0)
   })
 })
+
+describe('a remote ring whose CC its members gave up by agreement', () => {
+  /** 100 on LAN 0 with gateway 50; A's CC (LAN 1, gateway 50) and its void TC come. */
+  function voidedA() {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [],
+      void: true,
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    return p
+  }
+
+  it('blocks while its gateway is still around: its successor CC may still end it', () => {
+    const p = voidedA()
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    expect(closedOf(p, A)).toBe(false)
+    expect(blockedOf(p)).toContain(`empty list of ${ringKey(A)}`)
+  })
+
+  it('closes when it is cut off from us by the time its CC is given up (0x74205)', () => {
+    const p = voidedA()
+    // 50 comes back as a new incarnation before delivery reaches A's CC: nothing can bring A's
+    // successor CC here any more, though A's CC is given up only later.
+    const r1 = form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true, nonce: 7 } }).forRing
+    // Our old ring ended where it was: A's CC is the lowest key, given up by its void TC, and
+    // A no longer blocks (closed, and pruned).
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    expect(closedOf(p, A)).not.toBe(false)
+    expect(blockedOf(p)).not.toContain(ringKey(A))
+    deliver(p.ring, 50, nt(50, p.mr.clock, r1, []), SRP1)
+    // Delivery goes on past it: our next ring's CC installs.
+    expect(keys(p.mr.topology)).toEqual([ringKey(r1)])
+    expect(regulars(p).at(-1)).toEqual([50, 100])
+  })
+})
