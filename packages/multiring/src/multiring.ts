@@ -3197,8 +3197,22 @@ class MultiringImpl implements Multiring {
       return oldRings.has(pk) || this.#passed.has(pk) || own
     }
     const links = (r: ViewRing, n: number): boolean => r.lan !== cc.lan || came(n)
+    // The rings of ours given up on the way from the old topology (those `came` follows) link
+    // the members that came through them, as a ring of the old topology would: two LAN mates
+    // whose only link in the old topology was a gateway that restarted came together through
+    // such a ring, and each left the other out (0x80205, same view).
+    const graph = new Map(oldRings)
+    const todo = cc.preds.map((p) => ringKey(p.ring))
+    for (let hops = 0; hops < 64 && todo.length > 0; hops++) {
+      const pk = todo.pop() as string
+      if (graph.has(pk)) continue
+      const g = this.#givenUpCcs.get(pk) ?? this.#table.get(pk)?.list[0]?.cc
+      if (g === undefined) continue
+      graph.set(pk, { ring: g.ring, lan: g.lan, members: intersect(g.members, cc.members) })
+      for (const q of g.preds) todo.push(ringKey(q.ring))
+    }
     const kept = new Set<number>()
-    for (const r of this.#reachable(oldRings, links).values())
+    for (const r of this.#reachable(graph, links).values())
       for (const n of r.members) if (links(r, n)) kept.add(n)
     return intersect(old, members).filter((n) => kept.has(n) && came(n))
   }
