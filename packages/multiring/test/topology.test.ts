@@ -1321,3 +1321,48 @@ describe('a remote ring whose CC its members gave up by agreement', () => {
     expect(regulars(p).at(-1)).toEqual([50, 100])
   })
 })
+
+describe('mates that came together through a ring of ours given up by agreement', () => {
+  it('move on together, though the old topology linked them only through a restarted gateway (0x80205)', () => {
+    const p = established()
+    // F (LAN 1: gateways 50 and 60) joins; its TC also brings Q, a ring of 60 alone on our LAN:
+    // in this topology 60 is linked to us only through 50.
+    const F: RingId = { rep: 60, seq: 30n }
+    const Q: RingId = { rep: 60, seq: 31n }
+    deliver(p.ring, 50, remoteCc(F, 2, 1, [50, 60]), SRP0)
+    const tcF: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: F,
+      rings: [view(p.r0, 0, [50, 100]), view(F, 1, [50, 60]), view(Q, 0, [60])],
+    }
+    deliver(p.ring, 50, tcF, SRP0)
+    deliver(p.ring, 50, gv(50, 10), SRP0)
+    deliver(p.ring, 50, { ...gv(50, 10), stamped: true, ring: F }, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(F), ringKey(Q), ringKey(p.r0)].sort())
+    // 50 fails; srp puts 60 (from Q) and us (from R0) on ring X, whose CC 60 gives up.
+    p.ring.autoAgree = false
+    const x = form(p.ring, SRP1, 100, [60, 100], {
+      60: { gateway: true, pred: { ring: Q, ts: 1 } },
+    }).forRing
+    const xTs = p.mr.clock
+    deliver(p.ring, 60, nt(60, xTs, x, []), SRP1)
+    const no = { kind: 'ack', sender: nodeId(60), nonce: HARNESS_NONCE, ccTs: xTs, ccRing: x }
+    deliver(p.ring, 60, { ...no, rep: 0, proposed: true } as MrMessage, SRP1)
+    // 50 comes back as a new incarnation; 60 and we come from X together into Y.
+    p.ring.autoAgree = true
+    const S2: RingId = { rep: 50, seq: 6n }
+    const y = form(p.ring, S2, 100, [50, 60, 100], {
+      50: { gateway: true, nonce: 7, pred: undefined },
+      60: { gateway: true },
+    }).forRing
+    deliver(p.ring, 50, nt(50, p.mr.clock, y, []), S2)
+    deliver(p.ring, 60, nt(60, p.mr.clock, y, []), S2)
+    expect(keys(p.mr.topology)).toEqual([ringKey(y)])
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    const trans = p.rec.confs.at(-2)
+    expect(trans?.kind).toBe('transitional')
+    expect([...(trans?.members ?? [])]).toEqual([60, 100])
+  })
+})
