@@ -2097,12 +2097,31 @@ class MultiringImpl implements Multiring {
       const c =
         head !== undefined
           ? { e, key: head.key, placeholder: false }
-          : this.#blocking(e)
+          : this.#blocking(e) && !this.#leftOutBelowTrans(e)
             ? { e, key: this.#placeholder(e), placeholder: true }
             : undefined
       if (c !== undefined && (best === undefined || compareKey(c.key, best.key) < 0)) best = c
     }
     return best
+  }
+
+  /**
+   * In a transitional configuration entered early, a far ring that the coming topology leaves
+   * out (not ended below its CC, nor given up by agreement) no longer blocks below that CC: the
+   * CC's gateways listed in their NTs every ring they still reached and had not seen superseded,
+   * so they had cut it off (reference §6.3), and its installers deliver of it, below the CC,
+   * only what they held then; nothing of it can reach us by another path than theirs. What we
+   * hold of it is still delivered in key order; what comes later is late. Waiting for its next
+   * message (its end came, from processors beyond that gateway, far above the CC) stalled the
+   * far LANs behind a gateway that left the hub LAN, and everyone else behind them on safe
+   * messages (0x80500).
+   */
+  #leftOutBelowTrans(e: RingEntry): boolean {
+    const t = this.#trans
+    if (t === undefined || t.rings.has(e.k) || e.givenUp === true) return false
+    if (e.members.includes(this.#me)) return false
+    if (e.ended && e.endTs < t.key.ts) return false
+    return compareKey(this.#placeholder(e), t.key) < 0
   }
 
   /** The delivery loop (TOCS Fig. 5, reference §5.3–5.4). */
