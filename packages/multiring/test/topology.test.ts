@@ -6,6 +6,7 @@
 import { nodeId, type RingId } from '@totem-ts/common'
 import { describe, expect, it } from 'vitest'
 import {
+  type CcMessage,
   decodeMrMessage,
   type GvMessage,
   type MrMessage,
@@ -1364,5 +1365,50 @@ describe('mates that came together through a ring of ours given up by agreement'
     const trans = p.rec.confs.at(-2)
     expect(trans?.kind).toBe('transitional')
     expect([...(trans?.members ?? [])]).toEqual([60, 100])
+  })
+})
+
+describe('a far ring that the next topology leaves out', () => {
+  it('no longer blocks below that CC in its early transitional configuration (0x80500)', () => {
+    const p = established()
+    // H (LAN 1: gateways 50 and 60) joins through 50; its TC brings A (LAN 2: 1 and 60), which
+    // we reach only through 60 on H.
+    const H: RingId = { rep: 60, seq: 30n }
+    deliver(p.ring, 50, remoteCc(H, 2, 1, [50, 60]), SRP0)
+    const tcH: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: H,
+      rings: [view(p.r0, 0, [50, 100]), view(H, 1, [50, 60]), view(A, 2, [1, 60])],
+    }
+    deliver(p.ring, 50, tcH, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...gv(60, 2000), stamped: true, ring: H }, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(H), ringKey(p.r0)].sort())
+    // A safe message of A that no row shows 1 or 60 to hold.
+    deliver(p.ring, 50, { ...reg(A, 5), sender: nodeId(1), guarantee: 'safe' }, SRP0)
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by`)
+    // 60 left H (we cannot see it), so A is cut off at 50: 50's NT for our next ring R1 lists
+    // H alone, and R1's CC installs R1 and H.
+    const r1 = form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true } }).forRing
+    const r1ts = p.mr.clock
+    // A's end (its successor's CC, far above R1's) came from beyond 60, but nothing of A above 5.
+    const A2: RingId = { rep: 1, seq: 11n }
+    const a2: CcMessage = {
+      ...remoteCc(A2, r1ts + 1000, 2, [1, 60]),
+      gateways: [nodeId(60)],
+      preds: [{ ring: A, ts: r1ts + 999 }],
+    }
+    deliver(p.ring, 50, a2, SRP1)
+    deliver(p.ring, 50, { ...gv(60, r1ts + 500), stamped: true, ring: H }, SRP1)
+    // A5 goes in R1's transitional configuration, entered early; then A, which still seems
+    // reachable here through 60 and could send below R1's CC by its end, no longer blocks.
+    deliver(p.ring, 50, nt(50, r1ts, r1, [view(H, 1, [50, 60])]), SRP1)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(A)}`)
+    expect(keys(p.mr.topology)).toEqual([ringKey(H), ringKey(r1)].sort())
+    expect(p.rec.confs.at(-2)?.kind).toBe('transitional')
+    expect(p.rec.delivered[0]?.ring).toBe(ringKey(p.rec.confs.at(-2)!.ringId))
   })
 })
