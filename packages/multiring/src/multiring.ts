@@ -159,9 +159,11 @@ interface RingEntry {
   /**
    * Members of the CC that did not come from the same previous ring (and last timestamp) as
    * every other gateway of the CC: they drop what those gateways forward below the CC (rule 7),
-   * though srp delivers it to them, so a GV on this ring proves nothing about them below `key`.
+   * though srp delivers it to them, so a GV on this ring proves nothing about them below the
+   * key given here (the CC's). A member that came with the gateways from a ring it had joined
+   * anew keeps that ring's key (#anewKeys): the gateways vouch for it only from there on.
    */
-  anew?: { key: MessageKey; members: ReadonlySet<number> }
+  anew?: ReadonlyMap<number, MessageKey>
 }
 
 interface OwnMessage {
@@ -293,6 +295,33 @@ function anewMembers(cc: CcMessage): Set<number> {
   return out
 }
 
+/**
+ * RingEntry.anew of `cc`'s ring: each member that joined anew at `cc` (anewMembers), at the CC's
+ * key; and each member that came with the gateways from a ring it had joined anew itself (as
+ * `anewOf` tells, for rings whose CC we got), at the key it had there. The gateways' GV cap
+ * vouches for a mate only from where it has been with them without a break, so a far ring's row
+ * proves nothing below that key about it, on this ring either (0x18402: a LAN mate split off
+ * alone, gave our CC up there, came back anew on the LAN's next ring, whose CC was given up, and
+ * went on with the gateways to the ring after it; the far members counted it through that ring's
+ * row for safe messages of the topology it never installed).
+ */
+function anewKeys(
+  cc: CcMessage,
+  key: MessageKey,
+  anewOf: (ring: RingId) => ReadonlyMap<number, MessageKey> | undefined,
+): Map<number, MessageKey> {
+  const out = new Map<number, MessageKey>()
+  for (const n of anewMembers(cc)) out.set(n, key)
+  cc.members.forEach((n, i) => {
+    if (out.has(n)) return
+    const p = cc.memberPreds[i]
+    const pred = p === undefined || p === NO_PRED ? undefined : cc.preds[p]
+    const k = pred === undefined ? undefined : anewOf(pred.ring)?.get(n)
+    if (k !== undefined) out.set(n, k)
+  })
+  return out
+}
+
 /** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
 function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
   while (m.size > max) m.delete(m.keys().next().value as string)
@@ -391,6 +420,8 @@ class MultiringImpl implements Multiring {
    * (#siblingMayCome).
    */
   readonly #successors = new Map<string, Set<number>>()
+  /** Per ring whose CC we got: RingEntry.anew, kept after the ring ends (#anewKeys). */
+  readonly #anewByRing = new Map<string, ReadonlyMap<number, MessageKey>>()
   /** Nodes that have been on a LAN ring of ours (srp membership). */
   readonly #lanPeers = new Set<number>()
   /**
@@ -1389,7 +1420,11 @@ class MultiringImpl implements Multiring {
       row: new Map(),
       gwNonces: new Map(cc.gateways.map((g, x) => [g, cc.gatewayNonces[x] as number])),
       ...(since === undefined ? {} : { since }),
-      anew: { key, members: anewMembers(cc) },
+      anew: anewKeys(cc, key, (r) => this.#anewByRing.get(ringKey(r))),
+    }
+    if (entry.anew !== undefined && entry.anew.size > 0) {
+      this.#anewByRing.set(k, entry.anew)
+      trimOldest(this.#anewByRing, ENDED_REMEMBERED)
     }
     // Nothing is claimed for the new ring's members about older messages: some may come from
     // another component and never have had them (their gateways' GVs say what they hold; a safe
@@ -2067,13 +2102,8 @@ class MultiringImpl implements Multiring {
         // installed our topology (0x75609: a LAN mate split off alone, gave our CC up there,
         // came back anew, and the far members counted it through the row of the LAN's new ring
         // for safe messages of the ring it had left).
-        if (
-          e.since === undefined &&
-          e.anew !== undefined &&
-          e.anew.members.has(n) &&
-          compareKey(h.key, e.anew.key) < 0
-        )
-          continue
+        const anewAt = e.since === undefined ? e.anew?.get(n) : undefined
+        if (anewAt !== undefined && compareKey(h.key, anewAt) < 0) continue
         if (ls !== undefined && n !== this.#me && !this.#agrees(ls, n, j, e.k)) continue
         // A LAN mate counts only if it decided the CCs as we did, whatever row covers it: a far
         // ring it joined since shows it holds the message, not that it delivers it in our

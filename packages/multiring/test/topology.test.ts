@@ -1176,6 +1176,47 @@ describe("a far ring's member that joined it anew from another component", () =>
     expect(p.rec.delivered).toEqual([])
     expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by 2`)
   })
+  it('nor on a later ring it came to with the gateways from the one it joined anew (0x18402)', () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 2, 50]), SRP0)
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 2, 50])],
+    }
+    deliver(p.ring, 50, tcA, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...reg(A, 5), sender: nodeId(1), guarantee: 'safe' }, SRP0)
+    // LAN 1's next ring C: 2 joins it anew from Z (as above); then the ring D after C, where
+    // every member, 2 too, comes from C. D's GVs cover A's message for every member of D, but
+    // the gateways vouch for 2 only from C's CC on: below it, 2 was in another component.
+    const C: RingId = { rep: 1, seq: 30n }
+    const Z: RingId = { rep: 2, seq: 25n }
+    const D: RingId = { rep: 1, seq: 40n }
+    deliver(
+      p.ring,
+      50,
+      {
+        ...remoteCc(C, 10, 1, [1, 2, 50]),
+        preds: [
+          { ring: A, ts: 5 },
+          { ring: Z, ts: 4 },
+        ],
+        memberPreds: [0, 1, 0],
+      },
+      SRP0,
+    )
+    const ccD = { ...remoteCc(D, 20, 1, [1, 2, 50]), preds: [{ ring: C, ts: 10 }] }
+    deliver(p.ring, 50, { ...ccD, memberPreds: [0, 0, 0] }, SRP0)
+    const dGv = { ...gv(50, 22), stamped: true, ring: D, entries: [{ ring: A, ts: 5 }] }
+    deliver(p.ring, 50, dGv, SRP0)
+    const r0Gv = { ...gv(50, 1001), stamped: true, ring: p.r0, entries: [{ ring: A, ts: 5 }] }
+    deliver(p.ring, 50, r0Gv, SRP0, 'safe')
+    expect(p.rec.delivered).toEqual([])
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by 2`)
+  })
 })
 
 describe('a gateway whose ring on another LAN has its CC settled as given up', () => {
