@@ -77,6 +77,9 @@ export interface Rrp extends Transport {
 /** A lost datagram further than this from the expected seq resyncs the stream instead. */
 const GAP_MAX = 4096
 
+/** Problem count of a (peer, network) from which passive mode sends the peer no unicast. */
+const SUSPECT_COUNT = 1
+
 interface Stream {
   next: number | undefined
   lastMs: number
@@ -297,9 +300,23 @@ class RrpTransport implements Rrp {
       if (errors === use.length) s.sendErrors++
     } else {
       const cursor = mcast ? this.#mcastCursor : this.#tokenCursor
+      // A unicast (srp's token) skips the networks on which its destination is suspect here — a
+      // problem count of at least one, a whole expiry period of silence or its worth of loss —
+      // while another network in use is clear. Plain round robin sent tokens onto a dead network
+      // that was not yet faulty: every node alternates once per rotation, so their cursors run
+      // in phase, and a rotation whose every hop went there cost one token retransmission per
+      // node, longer than the token timeout on five nodes (sim seed 0x310003, passive).
+      let pool = use
+      if (!mcast) {
+        const p = this.#peers.get(to.node)
+        if (p !== undefined) {
+          const clear = use.filter((n) => (p.nets[n.ringNo] as PeerNet).score < SUSPECT_COUNT)
+          if (clear.length > 0) pool = clear
+        }
+      }
       // The next usable network after the last one used: bounded by the network count.
-      let pick = use[0] as Net
-      for (const n of use) {
+      let pick = pool[0] as Net
+      for (const n of pool) {
         if (n.ringNo > cursor) {
           pick = n
           break

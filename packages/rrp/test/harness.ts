@@ -180,6 +180,8 @@ export async function createWorld(
   rings: number,
   options: Omit<CreateRrpOptions, 'nodeId'>,
   seed = 1,
+  /** Sees every datagram a node's rrp passes up (after `received` got it). */
+  tap?: (node: NodeId, bytes: Uint8Array, ringNo: number) => void,
 ): Promise<World> {
   const clock = new Clock()
   const random = rng(seed)
@@ -200,7 +202,10 @@ export async function createWorld(
       runtime,
     )
     const received: TestNode['received'] = []
-    rrp.onDatagram((bytes, ringNo) => received.push({ bytes: bytes.slice(), ringNo }))
+    rrp.onDatagram((bytes, ringNo) => {
+      received.push({ bytes: bytes.slice(), ringNo })
+      tap?.(nodeId(id), bytes, ringNo)
+    })
     nodes.push({ id: nodeId(id), rrp, received })
   }
   for (const x of nodes) {

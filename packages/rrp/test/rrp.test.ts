@@ -178,6 +178,74 @@ describe.each(['active', 'passive'] as const)('%s mode', (mode) => {
   })
 })
 
+describe('passive mode: the token on a dying network', () => {
+  it('a token ring of five keeps its rotation below the token timeout while a dead network is not yet out of use', async () => {
+    // srp's token, in miniature: a node forwards a newer token to its successor at once, and
+    // multicasts a message with it (8-byte tokens, 12-byte messages, both carrying the token's
+    // number). It sends its last token again every retransmit period until it sees a newer
+    // token or a message sent under one (srp's tokenRetransmit timer), and counts the token
+    // lost after 4.2 periods without it. Retransmit period = expiry period (rrp's default
+    // derives the one from the other).
+    const retransmitMs = FAST.tokenExpiredTimeoutMs
+    const lossMs = 4.2 * retransmitMs
+    const seen = new Map<number, number>()
+    const forwarded = new Map<number, number>()
+    const timers = new Map<number, { cancel(): void }>()
+    const arrivals: number[] = []
+    let w: World | undefined
+    const forward = (from: number, token: number): void => {
+      const x = w?.nodes[from - 1]
+      if (w === undefined || x === undefined) return
+      const to = nodeId((from % 5) + 1)
+      const bytes = new Uint8Array(8)
+      new DataView(bytes.buffer).setUint32(0, token, true)
+      const message = new Uint8Array(12)
+      new DataView(message.buffer).setUint32(0, token, true)
+      x.rrp.send('all', message)
+      forwarded.set(from, token)
+      timers.get(from)?.cancel()
+      const again = (): void => {
+        x.rrp.send({ node: to }, bytes)
+        timers.set(from, w?.clock.after(retransmitMs, again) ?? { cancel() {} })
+      }
+      again()
+    }
+    w = await createWorld(5, 2, { mode: 'passive', ...FAST }, 3, (node, bytes) => {
+      if (w === undefined) return
+      const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)
+      if (n > (forwarded.get(node) ?? 0)) timers.get(node)?.cancel()
+      if (bytes.length !== 8 || n <= (seen.get(node) ?? 0)) return
+      seen.set(node, n)
+      if (node === 1) arrivals.push(w.clock.now)
+      w.clock.after(1, () => forward(node, n + 1))
+    })
+    forward(1, 1)
+    await w.run(500)
+    w.nets[1]?.cut(true)
+    const cutAt = w.clock.now
+    await w.run(2000)
+    // Network 1 is out of use by now, on every node.
+    expect(w.nodes.map((x) => x.rrp.networks()[1]?.inUse)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ])
+    let worst = 0
+    for (let i = 1; i < arrivals.length; i++) {
+      const t = arrivals[i] as number
+      if (t > cutAt) worst = Math.max(worst, t - (arrivals[i - 1] as number))
+    }
+    // Round robin alone: every node switched networks once per rotation, so all ran in phase,
+    // and once a rotation's every hop went on the dead network, every later one did too: five
+    // retransmit periods per rotation, the token lost.
+    expect(worst).toBeGreaterThan(retransmitMs)
+    expect(worst).toBeLessThan(lossMs)
+    for (const t of timers.values()) t.cancel()
+  })
+})
+
 describe('manual re-enable and the all-faulty fallback', () => {
   it('reenable() on one node clears the faults on every node', async () => {
     const w = await createWorld(3, 2, { mode: 'passive', ...FAST, recoveryChecks: 1000 })
