@@ -508,7 +508,13 @@ class SrpCore implements Srp {
     this.#consensus = new Set([this.#me])
     this.#sendJoin()
     this.#joinTimeout.reset()
-    this.#consensusTimeout.reset()
+    // Jittered (up to a quarter longer), like the merge timer: with a fixed timeout, two nodes
+    // that each formed a ring of itself at one consensus timeout met again in lockstep, their
+    // joins crossing with the other in the failed list (a join naming me failed fails its
+    // sender here), so they failed each other and everyone else at every next timeout, and the
+    // LAN's ring re-formed every second for ever without them (multiring sim seed 0x7410a).
+    const c = this.#cfg.consensusTimeoutMs
+    this.#consensusTimeout.reset(c + this.#deps.runtime.random.int(Math.trunc(c / 4) + 1))
     // Alone in proc − fail: nobody else's join is needed.
     if (this.#consensusAgreed() && this.#candidates()[0] === this.#me) this.#createCommitToken()
   }

@@ -125,7 +125,8 @@ describe('partition and merge', () => {
     w.send(1, 'a1')
     w.send(3, 'b1')
     w.send(5, 'b2', 'safe')
-    w.runFor(5000)
+    // Token loss, then the consensus timeout (jittered: up to a quarter longer).
+    w.runFor(6000)
     for (const id of [1, 2]) {
       expect(w.srp(id).members).toEqual([1, 2])
       expect(w.confs(id).slice(-2)).toEqual(['trans:1,2', 'reg:1,2'])
