@@ -2243,6 +2243,19 @@ class MultiringImpl implements Multiring {
               // tail): the other members must not wait for it.
               const ls = this.#lans.find((l) => l.lan === head.cc?.lan)
               if (ls !== undefined) this.#propose(ls, head.cc, best.k, 0)
+              // Settled as given up (our proposal is 0, or another member's is): its far
+              // processors hear it from us, as from #giveUpOwn, by a void TC. Given up here (a
+              // lost tail, an early transitional configuration) we sent none, and when we were
+              // the CC's only gateway, the processors behind us, which count us as a gateway
+              // mate that can still bring its TC, waited for it for ever (0x5001: gateway 11's
+              // LAN-0 rings of its own, CCs 176 and 327, given up below LAN 1's CC 335, whose
+              // other members ended LAN 1's ring later than 11; gateway 10 waited on 327 and
+              // held back its NT for LAN 0's CC 337, which nodes 1, 2, 3 and 11 waited for).
+              if (
+                this.#proposed.get(best.k)?.rep === 0 ||
+                this.#agreement(head.cc, best.k, true) === 'abandon'
+              )
+                this.#noTc(best.k, head.cc, true)
             }
             this.#givenUpCcs.set(best.k, head.cc)
             // Its predecessors are over all the same (its ring exists, installed or not): our

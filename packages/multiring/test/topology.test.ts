@@ -1453,3 +1453,34 @@ describe('a far ring that the next topology leaves out', () => {
     expect(p.rec.delivered[0]?.ring).toBe(ringKey(p.rec.confs.at(-2)!.ringId))
   })
 })
+
+describe('a CC of our own ring that we give up below a lost tail on another LAN', () => {
+  it('goes out as a void TC, so the far processors waiting for it give it up too (0x5001)', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const L1A: RingId = { rep: 3, seq: 8n }
+    const L1B: RingId = { rep: 3, seq: 9n }
+    // LAN 1: R1 {3, 50}; LAN 0: R0a {50, 100} (100 an ordinary node): both installed.
+    const r1 = form(lan1, L1A, 50, [3, 50]).forRing
+    const r0a = form(lan0, SRP0, 50, [50, 100]).forRing
+    deliver(lan1, 3, gv(3, 10), L1A)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0a), ringKey(r1)].sort())
+    // srp puts 50 on a LAN-0 ring of its own, R0b; its NT is not back yet, so R0b's CC waits.
+    // We are its only member and its only gateway: no one else can tell far processors about it.
+    lan0.autoAgree = false
+    const r0b = form(lan0, SRP1, 50, [50]).forRing
+    deliver(lan1, 3, gv(3, 1000), L1A) // R1 moves past it
+    expect(blockedOf(g)).toContain(`${ringKey(r0b)}: own CC, NT missing from 50`)
+    // LAN 1's next ring: 3 got, in a round without us, what we never will (a lost tail). We end
+    // the topology alone below that ring's CC, and R0b's CC, lower, is given up here.
+    form(lan1, L1B, 50, [3, 50], { 3: { abandoned: 0x1234 } })
+    expect(g.mr.stats().tailsLost).toBe(1)
+    expect(g.mr.stats().ccsAbandoned).toBeGreaterThanOrEqual(1)
+    // Its TC says so on both LANs: given up, as by agreement (our proposal 0 settles it).
+    for (const lan of [lan0, lan1]) {
+      const tcs = sentOf(lan, 'tc').filter((m) => ringKey(m.ccRing) === ringKey(r0b))
+      expect(tcs).toEqual([expect.objectContaining({ void: true, rings: [] })])
+    }
+  })
+})
