@@ -80,6 +80,10 @@ const CLASSES: readonly {
   { preset: 'swarm', rings: 2, gateways: 2, n: 5 },
   { preset: 'swarm', rings: 4, n: 2 },
   { preset: 'partitions', rings: 4, n: 2 },
+  // Session 13 (after the held-buffer, cut-off-ring and void-TC rules and srp's consensus
+  // jitter; fresh ranges in docs/MULTIRING.md, Status).
+  { preset: 'crashes', rings: 4, n: 2 },
+  { preset: 'clogging', rings: 4, n: 2 },
 ]
 
 const describeRun = (o: MultiringRunOptions): string =>
