@@ -388,6 +388,8 @@ class MultiringImpl implements Multiring {
   #topo = new Map<string, ViewRing>()
   #topoId: RingId | undefined
   #topoMembers: NodeId[] = []
+  /** The key of the CC that installed our current topology (undefined: none, or alone). */
+  #topoKey: MessageKey | undefined
   #lastDelivered: MessageKey | undefined
   /** The last CC delivery passed by giving it up (above #lastDelivered, or undefined). */
   #lastGivenUp: MessageKey | undefined
@@ -1430,8 +1432,10 @@ class MultiringImpl implements Multiring {
     // another component and never have had them (their gateways' GVs say what they hold; a safe
     // message they cannot be shown to hold goes in the transitional configuration of this CC).
     // The new ring has nothing below its CC.
+    // (Below the CC, not the CC itself: whether the other rings' members hold the CC is for
+    // their GVs to say, #covered.)
     for (const other of this.#table.values())
-      if ((other.row.get(k) ?? -1) < cc.ts) other.row.set(k, cc.ts)
+      if ((other.row.get(k) ?? -1) < cc.ts - 1) other.row.set(k, cc.ts - 1)
     entry.row.set(k, cc.ts)
     this.#table.set(k, entry)
     if (!cc.members.includes(this.#me)) {
@@ -1693,6 +1697,7 @@ class MultiringImpl implements Multiring {
     }
     this.#alone = { id, left }
     this.#topoMembers = [this.#me]
+    this.#topoKey = undefined
     this.#tellAlone('transitional', this.#alone)
   }
 
@@ -2090,6 +2095,20 @@ class MultiringImpl implements Multiring {
       // one that did not decide the CCs we passed as we did would not deliver it (a member of
       // the ring is counted only by those that installed the same topology).
       const ls = e.since === undefined ? undefined : this.#lans.find((l) => l.lan === e.lan)
+      // A far ring's row counts its members in our topology only once it shows them holding
+      // the CC that installed it (session 13, helper-86): holding a message is not delivering it
+      // in our configuration, and a member that never got that CC never installs it. A GV sent
+      // before its sender had the CC claims the message all the same (no decision caps it yet),
+      // and a member that left the gateways' srp ring before the CC came round was counted for
+      // safe messages of a topology it never installed (0x88505).
+      const t = this.#topoKey
+      if (
+        ls === undefined &&
+        t !== undefined &&
+        e.k !== ringKey(t.ring) &&
+        (e.row.get(ringKey(t.ring)) ?? -1) < t.ts
+      )
+        continue
       for (const n of e.members) {
         const j = e.since?.get(n)
         if (j !== undefined && compareKey(h.key, j) < 0) continue
@@ -3180,6 +3199,7 @@ class MultiringImpl implements Multiring {
     const trans = this.#survivors(old, members, cc, oldRings)
     this.#topoId = topoId
     this.#topoMembers = members
+    this.#topoKey = key
     this.#stats.topologyChanges++
     if (hadTopo && !early) {
       this.#listener.onConfigurationChange({

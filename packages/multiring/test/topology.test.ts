@@ -1219,6 +1219,50 @@ describe("a far ring's member that joined it anew from another component", () =>
   })
 })
 
+describe("a far ring's row that does not show its members holding our topology's CC", () => {
+  it('counts them for no safe message of that topology until it does (0x88505)', () => {
+    const p = established()
+    // A (LAN 1: 1, 2 and gateway 50) joins through 50, then C (LAN 2: 3 and 50) at 10.
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 2, 50]), SRP0)
+    const rA = view(A, 1, [1, 2, 50])
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), rA],
+    }
+    deliver(p.ring, 50, tcA, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    const C: RingId = { rep: 3, seq: 30n }
+    deliver(p.ring, 50, remoteCc(C, 10, 2, [3, 50]), SRP0)
+    const tcC: TcMessage = {
+      ...tcA,
+      ccTs: 10,
+      ccRing: C,
+      rings: [...tcA.rings, view(C, 2, [3, 50])],
+    }
+    // A safe message of A at 12. C's and R0's GVs cover it; A's GV covers it too, but was sent
+    // before C's CC came round on LAN 1 (its column for C is below C's CC): 1 and 2 hold the
+    // message, and may never get the CC that installed the topology we would deliver it in.
+    deliver(p.ring, 50, { ...reg(A, 12), guarantee: 'safe' }, SRP0)
+    deliver(p.ring, 50, tcC, SRP0)
+    expect(regulars(p).at(-1)).toEqual([1, 2, 3, 50, 100])
+    const cGv = { ...gv(50, 13), stamped: true, ring: C, entries: [{ ring: A, ts: 12 }] }
+    deliver(p.ring, 50, cGv, SRP0)
+    const aGv = { ...gv(50, 14), stamped: true, ring: A, entries: [{ ring: A, ts: 12 }] }
+    deliver(p.ring, 50, aGv, SRP0)
+    const r0Gv = { ...gv(50, 1001), stamped: true, ring: p.r0, entries: [{ ring: A, ts: 12 }] }
+    deliver(p.ring, 50, r0Gv, SRP0, 'safe')
+    expect(p.rec.delivered).toEqual([])
+    expect(blockedOf(p)).toContain(`12@${ringKey(A)}: safe, not held by 1`)
+    // A's next GV shows its members holding C's CC: the message is delivered.
+    const aGv2 = { ...aGv, ts: 15, entries: [...aGv.entries, { ring: C, ts: 10 }] }
+    deliver(p.ring, 50, aGv2, SRP0)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A12'])
+  })
+})
+
 describe('a gateway whose ring on another LAN has its CC settled as given up', () => {
   it('sends no NT for a later CC before that ring ends, even while delivery is below it (0x7520b)', () => {
     const g = processor(50, [0, 1])
