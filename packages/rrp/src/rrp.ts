@@ -306,12 +306,14 @@ class RrpTransport implements Rrp {
       // that was not yet faulty: every node alternates once per rotation, so their cursors run
       // in phase, and a rotation whose every hop went there cost one token retransmission per
       // node, longer than the token timeout on five nodes (sim seed 0x310003, passive).
+      // (With nothing suspect, the common case, no array is built on this per-token path.)
       let pool = use
-      if (!mcast) {
-        const p = this.#peers.get(to.node)
-        if (p !== undefined) {
-          const clear = use.filter((n) => (p.nets[n.ringNo] as PeerNet).score < SUSPECT_COUNT)
-          if (clear.length > 0) pool = clear
+      const p = mcast ? undefined : this.#peers.get(to.node)
+      if (p !== undefined) {
+        const clear = (n: Net): boolean => (p.nets[n.ringNo] as PeerNet).score < SUSPECT_COUNT
+        if (!use.every(clear)) {
+          const some = use.filter(clear)
+          if (some.length > 0) pool = some
         }
       }
       // The next usable network after the last one used: bounded by the network count.
