@@ -827,7 +827,7 @@ class MultiringImpl implements Multiring {
       if (
         until !== undefined &&
         !this.#deliveredTo(until) &&
-        !(m.kind === 'tc' && this.#givenUpOurs(until))
+        !((m.kind === 'tc' || m.kind === 'cc') && this.#givenUpOurs(until))
       ) {
         // One copy is enough: each gateway of the LAN forwards the same stamped message, and
         // released, every copy after the first is a duplicate (0x75905: a member joined anew
@@ -982,6 +982,12 @@ class MultiringImpl implements Multiring {
    * transitional configuration's look-ahead passes the given-up CC and must see the TCs of the
    * remote CCs above it. Held, they waited for delivery to reach the given-up CC, and delivery,
    * stuck on a safe message below it, waited for the transitional configuration (0x7310b).
+   * Nor is a CC such a mate forwards once it is settled as given up: a CC is its ring's first
+   * message and only ends its predecessors, whose older messages are still taken up to their
+   * end, and the look-ahead must see the far rings it ends (0x8a603: held, it left a far ring
+   * open below our LAN's next CC, and the look-ahead waited for a lower CC to come). A CC held
+   * before stays held and is judged at release: taken at the give-up, a CC held for seconds
+   * went on, without its TC, to a mate that then waited for that TC for ever (0x5001).
    */
   #givenUpOurs(k: MessageKey): boolean {
     const rk = ringKey(k.ring)

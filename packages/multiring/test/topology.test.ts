@@ -1134,6 +1134,89 @@ describe('a TC from a mate with us since a CC of ours given up by agreement', ()
   })
 })
 
+describe('a far CC from a mate with us since a CC of ours given up by agreement', () => {
+  /**
+   * A safe message of A is stuck; a far ring B is still open below our LAN's next CC, and only
+   * 60, with us since R1's CC (given up by agreement), brings the CC of B's successor B2 that
+   * ends it, once R1's CC is settled as given up.
+   */
+  function stuckBehindGivenUp() {
+    const p = established()
+    // A (LAN 1, with 1) and B (LAN 2, with 1 and 2) join through 50.
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50]), view(B, 2, [1, 2])],
+    }
+    deliver(p.ring, 50, tcA, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...reg(A, 5), guarantee: 'safe' }, SRP0)
+    // R1 {50, 60, 100}, 60 a gateway new to us; 50 proposes to give R1's CC up.
+    p.ring.autoAgree = false
+    const r1 = form(p.ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, pred: undefined },
+    }).forRing
+    const r1ts = p.mr.clock
+    // B is open above R1's CC (50, with us since R0, brings its GV).
+    deliver(p.ring, 50, { ...gv(2, r1ts + 1), stamped: true, ring: B }, SRP1)
+    deliver(
+      p.ring,
+      50,
+      {
+        kind: 'ack',
+        sender: nodeId(50),
+        nonce: HARNESS_NONCE,
+        ccTs: r1ts,
+        ccRing: r1,
+        rep: 0,
+        proposed: true,
+      },
+      SRP1,
+    )
+    // 60 forwards the CC of B's successor B2 (LAN 2, 2 and 60), which ends B, and gives it up.
+    const B2: RingId = { rep: 2, seq: 21n }
+    const b2: CcMessage = {
+      ...remoteCc(B2, r1ts + 4, 2, [2, 60]),
+      sender: 60,
+      gateways: [nodeId(60)],
+      preds: [{ ring: B, ts: r1ts + 1 }],
+    }
+    deliver(p.ring, 60, b2, SRP1)
+    deliver(
+      p.ring,
+      60,
+      { kind: 'tc', sender: nodeId(60), ccTs: b2.ts, ccRing: B2, rings: [] },
+      SRP1,
+    )
+    // The LAN's next ring R2, with both gateways from R1: its CC installs R2 and A.
+    p.ring.autoAgree = true
+    const srp2: RingId = { rep: 50, seq: 6n }
+    const r2 = form(p.ring, srp2, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    const r2ts = p.mr.clock
+    deliver(p.ring, 50, nt(50, r2ts, r2, [view(A, 1, [1, 50])]), srp2)
+    deliver(p.ring, 60, nt(60, r2ts, r2, []), srp2)
+    deliver(p.ring, 50, { ...gv(1, 5000), stamped: true, ring: A }, srp2)
+    return { ...p, r2 }
+  }
+
+  it('is not held behind that CC: the look-ahead sees B end (0x8a603)', () => {
+    const p = stuckBehindGivenUp()
+    // A5 goes in R2's CC's transitional configuration, then R2 installs. Held, B2's CC left
+    // B open below R2's CC, and the look-ahead waited for a lower CC that 50 might bring.
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(p.rec.confs.at(-2)?.kind).toBe('transitional')
+    expect(p.rec.delivered[0]?.ring).toBe(ringKey(p.rec.confs.at(-2)!.ringId))
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(p.r2)].sort())
+  })
+})
+
 describe("a far ring's member that joined it anew from another component", () => {
   it('is not counted for a safe message below its CC, though on its source ring (0x75609)', () => {
     const p = established()
