@@ -1217,6 +1217,93 @@ describe('a far CC from a mate with us since a CC of ours given up by agreement'
   })
 })
 
+describe('a far CC that ends the ring where a remote CC saw its only gateway', () => {
+  /**
+   * Gateway 100 on LAN 0 {50, 100} and LAN 1 {60, 100}. 50 brings the CC of A (LAN 2, gateway
+   * 50) and that of A's successor A2 (with 50 and 70): A's CC waits for its TC (60, with us
+   * since before, may still bring it on LAN 1). LAN 0's next ring R1 {50, 70, 100}, 70 new to
+   * us, has its CC given up by agreement; on the ring after it 50 is back as a new incarnation,
+   * so only A2, where 50 was seen since A's CC came, may still bring the TC through 70.
+   */
+  function waitingOnA2() {
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 60, seq: 6n }
+    const r1 = form(lan1, S1, 100, [60, 100], { 60: { gateway: true } }).forRing
+    deliver(lan1, 60, nt(60, g.mr.clock, r1, []), S1)
+    const r0 = form(lan0, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(lan0, 50, nt(50, g.mr.clock, r0, []), SRP0)
+    deliver(lan1, 60, gv(60, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    const A2: RingId = { rep: 1, seq: 11n }
+    deliver(lan0, 50, remoteCc(A, 20, 2, [1, 50]), SRP0)
+    deliver(
+      lan0,
+      50,
+      {
+        ...remoteCc(A2, 30, 2, [1, 50, 70]),
+        preds: [{ ring: A, ts: 25 }],
+        gateways: [nodeId(50), nodeId(70)],
+        gatewayNonces: [HARNESS_NONCE, HARNESS_NONCE],
+      },
+      SRP0,
+    )
+    deliver(lan0, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(lan1, 60, gv(60, 1000), S1, 'safe')
+    // R1 {50, 70, 100}: 70 is a gateway new to us, and 50 proposes to give R1's CC up.
+    lan0.autoAgree = false
+    const r1b = form(lan0, SRP1, 100, [50, 70, 100], {
+      50: { gateway: true },
+      70: { gateway: true, pred: undefined },
+    }).forRing
+    const r1ts = g.mr.clock
+    deliver(
+      lan0,
+      50,
+      {
+        kind: 'ack',
+        sender: nodeId(50),
+        nonce: HARNESS_NONCE,
+        ccTs: r1ts,
+        ccRing: r1b,
+        rep: 0,
+        proposed: true,
+      },
+      SRP1,
+    )
+    // The ring after it: 70 comes with us from R1, 50 is back as a new incarnation.
+    const SRP2: RingId = { rep: 50, seq: 6n }
+    form(lan0, SRP2, 100, [50, 70, 100], {
+      50: { gateway: true, nonce: 7, pred: undefined },
+      70: { gateway: true },
+    })
+    expect(blockedOf(g)).toContain(`20@${ringKey(A)}: remote CC`)
+    // 70 forwards the CC of A2's successor A3, which ends A2 (50 on it is its new self).
+    const A3: RingId = { rep: 1, seq: 12n }
+    const a3: CcMessage = {
+      ...remoteCc(A3, g.mr.clock + 5, 2, [1, 50, 70]),
+      sender: 70,
+      preds: [{ ring: A2, ts: 40 }],
+      gateways: [nodeId(50), nodeId(70)],
+      gatewayNonces: [7, HARNESS_NONCE],
+    }
+    deliver(lan0, 70, a3, SRP2)
+    const tcA = (lan: FakeRing) => sentOf(lan, 'tc').find((t) => ringKey(t.ccRing) === ringKey(A))
+    return { ...g, lan0, lan1, tcA }
+  }
+
+  it("is not held behind a CC of ours given up by agreement: A's CC is given up (0x8d204)", () => {
+    const g = waitingOnA2()
+    // A2 has ended: no incarnation of A's gateway is left to send its TC. Held behind R1's CC,
+    // which delivery (stuck at A's CC) never reached, A3's CC left A2 open, and 100 and 60,
+    // each a gateway mate of the other since before A's CC, waited on each other for ever.
+    expect(blockedOf(g)).not.toContain(`20@${ringKey(A)}: remote CC`)
+    // The processors behind us never shared a LAN with 50: a TC naming no ring tells them.
+    for (const lan of [g.lan0, g.lan1]) expect(g.tcA(lan)?.rings).toEqual([])
+  })
+})
+
 describe("a far ring's member that joined it anew from another component", () => {
   it('is not counted for a safe message below its CC, though on its source ring (0x75609)', () => {
     const p = established()
