@@ -2210,14 +2210,14 @@ class MultiringImpl implements Multiring {
           // In a transitional configuration entered early, CCs before its own were judged to
           // install nothing (see #enterTransitional): they are given up; so are those below a
           // ring of ours whose mates ended our previous ring later than we did (#tailLost).
-          const r =
-            skip !== undefined && compareKey(head.key, skip) < 0
-              ? 'abandon'
-              : t === undefined
-                ? this.#ccReady(best, head.cc)
-                : compareKey(t.key, head.key) === 0
-                  ? t.rings
-                  : 'abandon'
+          const skipped = skip !== undefined && compareKey(head.key, skip) < 0
+          const r = skipped
+            ? 'abandon'
+            : t === undefined
+              ? this.#ccReady(best, head.cc)
+              : compareKey(t.key, head.key) === 0
+                ? t.rings
+                : 'abandon'
           if (r === 'wait') return
           if (r === 'abandon') {
             best.list.shift()
@@ -2245,6 +2245,12 @@ class MultiringImpl implements Multiring {
               // gateway had forwarded (0x74205).
               if (!this.#reached().has(best.k)) best.closed = true
             } else if (!head.cc.members.includes(this.#me)) {
+              // Given up here with no TC in hand (its ring is cut off from us): the processors
+              // behind us count us as a gateway mate that can still bring the TC, so we say we
+              // cannot, with an empty TC, as when no gateway mate or CC gateway is left (0x8c601:
+              // gateway 5 released a far CC held behind its LAN's given-up CC with that LAN's
+              // ring still forming, gave it up silently, and node 2 waited for its TC for ever).
+              if (!skipped && t === undefined && !this.#tcs.has(best.k)) this.#noTc(best.k, head.cc)
               best.closed = true
               this.#keepHeld(best)
               this.#unjoined.delete(best.k)

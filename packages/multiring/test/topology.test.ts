@@ -634,6 +634,45 @@ describe('a remote CC whose gateways are all gone', () => {
   })
 })
 
+describe('a remote CC whose ring is cut off from a gateway before its TC came', () => {
+  it('is given up with a TC naming no ring, for the processors behind the gateway (0x8c601)', () => {
+    // Gateway 100 on LAN 0 {50, 100} and LAN 1 {60, 100}. 60 (with us since before) brings the
+    // CC of A (LAN 2, members 1 and 50, gateways 1 and 50); we reach A through 50, on LAN 0.
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 60, seq: 6n }
+    const r1 = form(lan1, S1, 100, [60, 100], { 60: { gateway: true } }).forRing
+    deliver(lan1, 60, nt(60, g.mr.clock, r1, []), S1)
+    const r0 = form(lan0, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(lan0, 50, nt(50, g.mr.clock, r0, []), SRP0)
+    deliver(lan1, 60, gv(60, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    deliver(
+      lan1,
+      60,
+      {
+        ...remoteCc(A, 20, 2, [1, 50]),
+        gateways: [nodeId(1), nodeId(50)],
+        gatewayNonces: [HARNESS_NONCE, HARNESS_NONCE],
+      },
+      S1,
+    )
+    deliver(lan0, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(lan1, 60, gv(60, 1000), S1, 'safe')
+    expect(blockedOf(g)).toContain(`${ringKey(A)}: remote CC`)
+    // 50 leaves LAN 0: A is cut off from us (not ended, and 1 never shared a LAN with us, so
+    // not all its gateways are gone), while 60 is still a gateway mate with us since before the
+    // CC. We give the CC up; the processors behind us on LAN 1 count us as a gateway mate that
+    // can still bring its TC, and waited for it for ever (0x8c601): an empty TC tells them.
+    form(lan0, SRP1, 100, [100])
+    expect(blockedOf(g)).not.toContain(`${ringKey(A)}: remote CC`)
+    expect(g.mr.stats().ccsAbandoned).toBeGreaterThan(0)
+    const tcA = (lan: FakeRing) => sentOf(lan, 'tc').find((t) => ringKey(t.ccRing) === ringKey(A))
+    for (const lan of [lan0, lan1]) expect(tcA(lan)?.rings).toEqual([])
+  })
+})
+
 describe('a gateway that left and came back before we saw it go', () => {
   it('cuts off the rings only it linked us to, brings them back at the new CC, and is no survivor', () => {
     const { p, ring, r0 } = throughGateway50()
