@@ -173,6 +173,12 @@ interface OwnMessage {
   /** The LAN it was first sent on and its seq there; kept when it is sent again. */
   lan: number | undefined
   lanSeq: number
+  /**
+   * The stamps (`ring key@ts`) it was already sent again for, latest last: a copy of such a
+   * stamp that comes back later (by another path, or forwarded back to us) is of an attempt
+   * already replaced, and must not send it again (#requeueOwn).
+   */
+  resentFor?: string[]
 }
 
 interface LanState {
@@ -272,6 +278,8 @@ const TOPO_SEQ_SLOTS = 0x1_0000_0000n
 const EPOCHS = 1024n
 const TOPOLOGY_MSGS_KEPT = 256
 const DECISIONS_KEPT = 256
+/** Per own message, the stamps it was sent again for that are remembered (#requeueOwn). */
+const RESENT_STAMPS_KEPT = 16
 /** The key of a CC in the ack maps. */
 const decisionKey = (ts: number, ring: RingId): string => `${ts}:${ringKey(ring)}`
 
@@ -1979,8 +1987,24 @@ class MultiringImpl implements Multiring {
 
   #requeueOwn(m: RegularMessage): void {
     if (m.sender !== this.#me || m.nonce !== this.#nonce) return
-    for (const ls of this.#lans) ls.inflight.delete(m.seq)
     const known = this.#own.get(m.seq)
+    // Once per stamp: a stamp given up sends the message again, and that attempt gets its own
+    // LAN seq and, once stamped, its own key. Another copy of the old stamp (a duplicate on a
+    // ring given up, a copy of a ring we no longer know) says nothing about the new attempt:
+    // sent again for it, the message took a second key while the first was still to be
+    // delivered, and processors that got only one of the copies ordered it apart (0x8f604:
+    // gateway 5's message, stamped 1473 on LAN 0's ring 5.1140850688 whose CC was given up,
+    // went out again and took 1994 on the next ring; gateway 7 forwarded the copy of 1473 back
+    // onto LAN 1, 5 sent the message a third time, and it took 2701 on that ring too).
+    if (m.stamped && known !== undefined) {
+      const sk = `${ringKey(m.ring)}@${m.ts}`
+      if (known.resentFor === undefined) known.resentFor = []
+      const done = known.resentFor
+      if (done.includes(sk)) return
+      done.push(sk)
+      if (done.length > RESENT_STAMPS_KEPT) done.shift()
+    }
+    for (const ls of this.#lans) ls.inflight.delete(m.seq)
     this.#requeue(
       known ?? {
         seq: m.seq,

@@ -1737,3 +1737,76 @@ describe('a CC of our own ring that we give up below a lost tail on another LAN'
     }
   })
 })
+
+describe('an own message stamped on a ring of ours whose CC is given up by agreement', () => {
+  it('goes out again once per stamp: a copy of that stamp coming back later sends it no more (0x8f604)', () => {
+    const p = established()
+    // A (LAN 1, with 1) joins through 50; it stays empty just above each CC here, so what we
+    // send waits for it.
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(
+      p.ring,
+      50,
+      {
+        kind: 'tc',
+        sender: nodeId(50),
+        ccTs: 2,
+        ccRing: A,
+        rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+      },
+      SRP0,
+    )
+    deliver(p.ring, 50, gv(50, 10), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(p.r0)].sort())
+    const own = () =>
+      sentOf(p.ring, 'regular').filter((m) => m.sender === 100 && m.payload.length === 1)
+    expect(p.mr.send(enc.encode('x'), 'agreed')).toBe('queued')
+    expect(own().map((m) => m.lanSeq)).toEqual([1])
+    // srp moves to R1 {50, 100} before it delivers our message; delivered there, R1 stamps it.
+    p.ring.autoAgree = false
+    const r1 = form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(p.ring, 100, own()[0] as RegularMessage, SRP1)
+    const stamp1 = p.mr.clock
+    expect(stamp1).toBeGreaterThan(0)
+    // 50 proposes to give R1's CC up; A moves past our stamp, delivery reaches R1's CC and gives
+    // it up: our message goes out again (once R2 is in the topology).
+    deliver(
+      p.ring,
+      50,
+      {
+        kind: 'ack',
+        sender: nodeId(50),
+        nonce: HARNESS_NONCE,
+        ccTs: stamp1 - 1,
+        ccRing: r1,
+        rep: 0,
+        proposed: true,
+      },
+      SRP1,
+    )
+    deliver(p.ring, 50, { ...gv(1, stamp1 + 1), stamped: true, ring: A }, SRP1)
+    p.ring.autoAgree = true
+    const srp2: RingId = { rep: 50, seq: 6n }
+    const r2 = form(p.ring, srp2, 100, [50, 100], { 50: { gateway: true } }).forRing
+    const r2ts = p.mr.clock
+    deliver(p.ring, 50, nt(50, r2ts, r2, [view(A, 1, [1, 50])]), srp2)
+    deliver(p.ring, 50, { ...gv(1, r2ts + 1), stamped: true, ring: A }, srp2)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r2)].sort())
+    expect(own().map((m) => m.lanSeq)).toEqual([1, 2])
+    // R2 stamps it anew; A, still below, holds its delivery back.
+    deliver(p.ring, 100, own()[1] as RegularMessage, srp2)
+    expect(p.rec.delivered).toEqual([])
+    // A gateway forwards back to us a copy of the stamp R1 gave it (another path). That stamp
+    // was given up already: sent a third time, the message took a third key on R2 while the
+    // second was still to be delivered.
+    deliver(
+      p.ring,
+      50,
+      { ...(own()[0] as RegularMessage), stamped: true, ring: r1, ts: stamp1 },
+      srp2,
+    )
+    expect(own().map((m) => m.lanSeq)).toEqual([1, 2])
+    deliver(p.ring, 50, { ...gv(1, 9000), stamped: true, ring: A }, srp2)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['x'])
+  })
+})
