@@ -185,6 +185,12 @@ interface LanState {
   readonly lan: number
   srp: RingBroadcast
   srpRing: RingId | undefined
+  /**
+   * The srp seq of this incarnation's first srp ring on this LAN (its start-up ring of one).
+   * srp stores its ring seq before a ring is used and starts above it, so a ring of this LAN
+   * that lists us with a lower srp seq holds a former incarnation of us (#asSelf).
+   */
+  firstSrpSeq: bigint | undefined
   /** The multiring ring being formed or in use (srp ring id, restart epoch and LAN). */
   mrRing: RingId | undefined
   epoch: number
@@ -499,6 +505,7 @@ class MultiringImpl implements Multiring {
         lan: r.lan,
         srp: undefined as unknown as RingBroadcast,
         srpRing: undefined,
+        firstSrpSeq: undefined,
         mrRing: undefined,
         epoch: 0,
         srpMembers: [],
@@ -700,6 +707,7 @@ class MultiringImpl implements Multiring {
     // starts again.
     if (c.members.some((n) => !ls.srpMembers.includes(n))) ls.myGv.clear()
     ls.srpRing = c.ringId
+    ls.firstSrpSeq ??= c.ringId.seq
     ls.srpMembers = c.members.slice()
     for (const n of c.members) this.#lanPeers.add(n)
     this.#markNtGone(ls)
@@ -1585,6 +1593,21 @@ class MultiringImpl implements Multiring {
   }
 
   /** Is a ring of LAN `lan` with this processor in it part of the topology? */
+  /**
+   * Does ring `r` list this processor as itself? A ring of one of our LANs formed before this
+   * incarnation's first srp ring there (a lower srp seq: srp ring seqs rise for a processor,
+   * also across restarts) lists a former self, which crashed: it is not ours, and we are no
+   * link of it.
+   */
+  #asSelf(r: ViewRing | RingEntry): boolean {
+    if (!r.members.includes(this.#me)) return false
+    const ls = this.#lans.find((l) => l.lan === r.lan)
+    if (ls === undefined) return true
+    const first = ls.firstSrpSeq
+    const ring = 'id' in r ? r.id : r.ring
+    return first !== undefined && ring.seq / (EPOCHS * LAN_SLOTS) >= first
+  }
+
   #hasRingOn(lan: number): boolean {
     for (const r of this.#topo.values())
       if (r.lan === lan && r.members.includes(this.#me)) return true
@@ -1764,7 +1787,7 @@ class MultiringImpl implements Multiring {
     // still lists members that left with the change, such as a crashed gateway, and must not
     // keep the rings on the far side of that gateway reachable.
     for (const e of live)
-      if (e.members.includes(this.#me)) {
+      if (this.#asSelf(e)) {
         ;(this.#joinedBelow(e) === undefined ? reached : partial).add(e.k)
         stack.push(e)
       }
@@ -1783,6 +1806,8 @@ class MultiringImpl implements Multiring {
             o.members.includes(n) &&
             // Ourselves: not a way into a ring of ours that links only through some mates.
             !(n === this.#me && partial.has(o.k)) &&
+            // Nor through a former self of ours (#asSelf).
+            !(n === this.#me && !(this.#asSelf(e) && this.#asSelf(o))) &&
             !this.#gone(e, n) &&
             !this.#gone(o, n) &&
             !this.#twoSelves(e, o, n) &&
@@ -3093,8 +3118,10 @@ class MultiringImpl implements Multiring {
     const all = [...rings.values()]
     const reached = new Map<string, ViewRing>()
     const stack: ViewRing[] = []
+    // Only from rings that list us as ourselves (#asSelf), and never through a former self.
+    const self = (r: ViewRing, n: number): boolean => n !== this.#me || this.#asSelf(r)
     for (const r of all)
-      if (r.members.includes(this.#me)) {
+      if (this.#asSelf(r)) {
         reached.set(ringKey(r.ring), r)
         stack.push(r)
       }
@@ -3103,7 +3130,11 @@ class MultiringImpl implements Multiring {
       for (const o of all) {
         const ok = ringKey(o.ring)
         if (reached.has(ok)) continue
-        if (r.members.some((n) => links(r, n) && o.members.includes(n) && links(o, n))) {
+        if (
+          r.members.some(
+            (n) => links(r, n) && o.members.includes(n) && links(o, n) && self(r, n) && self(o, n),
+          )
+        ) {
           reached.set(ok, o)
           stack.push(o)
         }

@@ -257,6 +257,28 @@ describe('remote CCs wait for their TC', () => {
       { sender: 2, payload: 'B5', ring: `${id.rep}.${id.seq}`, g: 'agreed' },
     ])
   })
+
+  it('is given up when its topology lists us only on a ring of our LAN older than our incarnation (0x8f609)', () => {
+    const p = established()
+    // A ring of LAN 0 from srp ring seq 2, below our first srp ring there (SRP0, seq 4): srp
+    // ring seqs rise for a processor across restarts, so the 100 it lists is a former self.
+    const old: RingId = { rep: 7, seq: 2n * 1024n * 65_536n }
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(A, 1, [1, 50]), view(old, 0, [7, 100])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    // Counted as ours, that ring put us in a topology without any ring we are on, whose
+    // members (the others judge us by the start we send next) never count us as one of them.
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    expect(keys(p.mr.topology)).toEqual([ringKey(p.r0)])
+    expect(regulars(p)).toEqual([[50, 100]])
+  })
 })
 
 describe('a remote CC whose TC can no longer reach us', () => {
