@@ -2625,13 +2625,22 @@ class MultiringImpl implements Multiring {
       // The choice is the same at every processor, and our NT for it right, only once no CC
       // below it can still come: a remote ring still open below its key may yet be ended by a
       // new ring whose CC is lower, as long as a gateway on our rings can still bring it.
-      // (A remote ring whose CC below is given up here closes then: it sends nothing more.)
+      // (A remote ring whose CC below is given up here closes then: it sends nothing more.
+      // Not one its members gave up by agreement, while we reach it: it blocks until its
+      // successor's CC ends it, as in #runDelivery, and that CC may come below this one.)
       if (this.#mayStillCome(c.key, dropped)) return false
       if (this.#skipBelow !== undefined && compareKey(c.key, this.#skipBelow) < 0) continue
       const x = this.#ccReady(c.e, c.cc)
       if (x === 'wait') return false
       if (x === 'abandon') {
-        dropped.add(c.e.k)
+        // Passed as closed, a remote ring whose void TC just came let the look-ahead reach our
+        // ring's CC above its successor's CC, which had not come yet: our NT went out naming the
+        // given-up ring's predecessor as superseded and nothing of its LAN, so the CC installed
+        // a topology without that LAN, while the processors that delivered the successor's CC
+        // first kept it (0x92305: gateway 8 got LAN 0's void TC for CC 775 just ahead of LAN
+        // 0's next CC 1031, and its NT for LAN 2's CC 1047 left LAN 0 out).
+        const voided = !c.cc.members.includes(this.#me) && this.#voided.has(c.e.k)
+        if (!voided || !this.#reached().has(c.e.k)) dropped.add(c.e.k)
         this.#supersede(c.cc)
         continue
       }

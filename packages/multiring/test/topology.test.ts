@@ -1832,3 +1832,73 @@ describe('an own message stamped on a ring of ours whose CC is given up by agree
     expect(p.rec.delivered.map((d) => d.payload)).toEqual(['x'])
   })
 })
+
+describe('a remote ring whose void TC comes while the look-ahead waits below its CC', () => {
+  it("blocks the look-ahead until its successor's CC: our NT for a later CC lists that ring (0x92305)", () => {
+    // Gateway 50 on LAN 1 {3, 50} (3 a gateway to LAN 0) and LAN 2 {50, 100}.
+    const g = processor(50, [1, 2])
+    const lan1 = g.rings.get(1)!
+    const lan2 = g.rings.get(2)!
+    const L1A: RingId = { rep: 3, seq: 8n }
+    const L2A: RingId = { rep: 50, seq: 8n }
+    const L2B: RingId = { rep: 50, seq: 9n }
+    const A0: RingId = { rep: 1, seq: 10n }
+    const A1: RingId = { rep: 1, seq: 11n }
+    const A2: RingId = { rep: 1, seq: 12n }
+    const r2a = form(lan2, L2A, 50, [50, 100]).forRing
+    const r1 = form(lan1, L1A, 50, [3, 50], { 3: { gateway: true } }).forRing
+    deliver(lan1, 3, nt(3, g.mr.clock, r1, [view(A0, 0, [1, 3])]), L1A)
+    deliver(lan2, 100, gv(100, 10), L2A)
+    expect(keys(g.mr.topology)).toEqual([ringKey(A0), ringKey(r1), ringKey(r2a)].sort())
+    // A safe message of R1 that no row shows 1 or 100 to hold: delivery stops below it.
+    deliver(lan1, 3, { ...reg(r1, 20), sender: nodeId(3), guarantee: 'safe' }, L1A)
+    deliver(lan1, 3, { ...gv(1, 30), stamped: true, ring: A0 }, L1A)
+    deliver(lan2, 100, gv(100, 60), L2A)
+    expect(blockedOf(g)).toContain(`20@${ringKey(r1)}: safe, not held by`)
+    // LAN 0's next ring A1 (CC 40, gateway 3); LAN 2's next ring R2b gets a CC above it.
+    const a1: CcMessage = {
+      ...remoteCc(A1, 40, 0, [1, 3]),
+      sender: 3,
+      gateways: [nodeId(3)],
+      preds: [{ ring: A0, ts: 30 }],
+    }
+    deliver(lan1, 3, a1, L1A)
+    const r2b = form(lan2, L2B, 50, [50, 100]).forRing
+    const ntsFor = (r: RingId) => sentOf(lan2, 'nt').filter((m) => ringKey(m.ccRing) === ringKey(r))
+    expect(ntsFor(r2b)).toEqual([])
+    // A1's members gave its CC up by agreement: A1 blocks until its successor's CC ends it,
+    // which 3 may still bring below R2b's CC. Passed as closed, the look-ahead reached R2b's CC
+    // and our NT went out naming A0 superseded and nothing of LAN 0.
+    deliver(
+      lan1,
+      3,
+      { kind: 'tc', sender: nodeId(3), ccTs: 40, ccRing: A1, rings: [], void: true },
+      L1A,
+    )
+    expect(ntsFor(r2b)).toEqual([])
+    // A1's successor A2 (CC 50) and its TC come: A2 installs, then our NT for R2b lists it.
+    const a2: CcMessage = {
+      ...remoteCc(A2, 50, 0, [1, 3]),
+      sender: 3,
+      gateways: [nodeId(3)],
+      preds: [{ ring: A1, ts: 40 }],
+    }
+    deliver(lan1, 3, a2, L1A)
+    const tc2: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(3),
+      ccTs: 50,
+      ccRing: A2,
+      rings: [view(A2, 0, [1, 3]), view(r1, 1, [3, 50]), view(r2a, 2, [50, 100])],
+    }
+    deliver(lan1, 3, tc2, L1A)
+    expect(regulars(g).at(-1)).toEqual([1, 3, 50, 100])
+    // A2 and R1 move past R2b's CC.
+    deliver(lan1, 3, { ...gv(1, 70), stamped: true, ring: A2 }, L1A)
+    deliver(lan1, 3, gv(3, 70), L1A)
+    const sent = ntsFor(r2b)
+    expect(sent.length).toBe(1)
+    expect(keys(sent[0]!.rings)).toEqual([ringKey(A2), ringKey(r1)].sort())
+    expect(keys(g.mr.topology)).toEqual([ringKey(A2), ringKey(r1), ringKey(r2b)].sort())
+  })
+})
