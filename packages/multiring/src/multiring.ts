@@ -289,6 +289,11 @@ const RESENT_STAMPS_KEPT = 16
 /** The key of a CC in the ack maps. */
 const decisionKey = (ts: number, ring: RingId): string => `${ts}:${ringKey(ring)}`
 
+/** A TC with no rings that is not void: a gateway gave the CC up where it is. */
+function emptyTc(m: TcMessage): boolean {
+  return m.rings.length === 0 && m.void !== true
+}
+
 /**
  * The members of `cc` that do not share their previous ring (and last timestamp there) with
  * every other gateway of the CC (RingEntry.anew).
@@ -450,6 +455,12 @@ class MultiringImpl implements Multiring {
   /** TCs received, per CC ring; CC rings whose TC this processor sent or forwarded. */
   readonly #tcs = new Map<string, TcMessage>()
   readonly #tcDone = new Set<string>()
+  /**
+   * Per CC ring, the gateways whose empty TC (no rings, not void: the CC given up where they
+   * are) came; CC ring and sender of each such TC we forwarded.
+   */
+  readonly #emptyTcFrom = new Map<string, Set<number>>()
+  readonly #emptyTcDone = new Set<string>()
   /** Messages of rings not (yet) in the table: a TC may bring their ring in. */
   #pending: { m: RegularMessage | GvMessage; lan: number }[] = []
   /** Own messages not delivered yet, by seq. */
@@ -834,7 +845,7 @@ class MultiringImpl implements Multiring {
         const until = ls.since.get(from)
         if (until !== undefined && (compareKey(key, until) < 0 || !this.#deliveredTo(until))) {
           const { void: _v, ...empty } = m
-          this.#onTc(empty, ls.lan)
+          this.#onTc(empty, ls.lan, true)
           return
         }
       }
@@ -1774,7 +1785,7 @@ class MultiringImpl implements Multiring {
   }
 
   /** Keys of the open rings connected to this processor's current rings through members. */
-  #reached(withEnded = false): Set<string> {
+  #reached(withEnded = false, without?: ReadonlySet<number>): Set<string> {
     const live = [...this.#table.values()].filter((e) => !e.closed && (withEnded || !e.ended))
     const reached = new Set<string>()
     // A ring of ours whose CC is not delivered yet links us only through mates that have been
@@ -1811,6 +1822,7 @@ class MultiringImpl implements Multiring {
             !this.#gone(e, n) &&
             !this.#gone(o, n) &&
             !this.#twoSelves(e, o, n) &&
+            without?.has(n) !== true &&
             (ok === undefined || ok(n) || also?.has(n) === true),
         )
         if (links.length === 0) continue
@@ -2299,7 +2311,9 @@ class MultiringImpl implements Multiring {
               // cannot, with an empty TC, as when no gateway mate or CC gateway is left (0x8c601:
               // gateway 5 released a far CC held behind its LAN's given-up CC with that LAN's
               // ring still forming, gave it up silently, and node 2 waited for its TC for ever).
-              if (!skipped && t === undefined && !this.#tcs.has(best.k)) this.#noTc(best.k, head.cc)
+              const tc = this.#tcs.get(best.k)
+              if (!skipped && t === undefined && (tc === undefined || this.#emptyFromOthers(tc)))
+                this.#noTc(best.k, head.cc)
               best.closed = true
               this.#keepHeld(best)
               this.#unjoined.delete(best.k)
@@ -2499,7 +2513,7 @@ class MultiringImpl implements Multiring {
       // by our decision ack only).
       return this.#unlessCut(reached, cc)
     }
-    const tc = this.#tcs.get(k)
+    const tc = this.#weakTc(k) ? undefined : this.#tcs.get(k)
     if (tc?.void === true) {
       // Its members gave it up by agreement: its ring delivers nothing, and blocks until its
       // successor's CC ends it (#runDelivery).
@@ -2554,6 +2568,35 @@ class MultiringImpl implements Multiring {
     if (cc.gateways.length > 0 && cc.gateways.every(gone)) return this.#noTc(k, cc)
     // A ring whose successor's CC is in is not cut off: its TC is on its way.
     return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
+  }
+
+  /**
+   * Is the TC we hold for the remote CC of ring `k` only empty ones from gateways that gave the
+   * CC up where they are (its ring cut off from them, none of its gateways left, no gateway
+   * mate of theirs that could bring its TC), while we still reach the ring without them? Such a
+   * TC tells the processors behind its sender, whose way to the ring it was, to give the CC up;
+   * one that reaches the ring by another way waits for the TC from there, or gives the CC up
+   * by its own judgement. Taken as the TC (the first wins), it let gateways 7 and 8, on LAN 2
+   * with the CC's gateways, give up LAN 3's CC 1105 on gateway 5's empty TC (5, on LAN 1 with
+   * them, had it cut off: it came from the component 5 was not in yet), which came over LAN 1
+   * before the CC's TC came over LAN 2; their NTs for LAN 1's next CC 1364 then left LAN 3's
+   * ring out, gateways 9 and 10 installed a topology without their own LAN 3 ring, and node 9
+   * never delivered its own messages (0x90707).
+   */
+  #weakTc(k: string): boolean {
+    const tc = this.#tcs.get(k)
+    const from = this.#emptyTcFrom.get(k)
+    if (tc === undefined || !this.#emptyFromOthers(tc) || from === undefined) return false
+    return this.#reached(false, from).has(k)
+  }
+
+  /** Is `tc` an empty TC that another gateway sent (it gave the CC up where it is)? */
+  #emptyFromOthers(tc: TcMessage): boolean {
+    return (
+      emptyTc(tc) &&
+      tc.sender !== this.#me &&
+      this.#emptyTcFrom.get(ringKey(tc.ccRing))?.has(tc.sender) === true
+    )
   }
 
   /**
@@ -3022,14 +3065,28 @@ class MultiringImpl implements Multiring {
     return out.length > 0 ? { gwNonces: out.slice(0, RING_NONCES_MAX) } : {}
   }
 
-  #onTc(m: TcMessage, lan: number): void {
+  #onTc(m: TcMessage, lan: number, agreed = false): void {
     const k = ringKey(m.ccRing)
     this.#noteNonces(m.gwNonces)
-    if (!this.#tcs.has(k)) {
+    if (emptyTc(m) && !agreed) {
+      let from = this.#emptyTcFrom.get(k)
+      if (from === undefined) {
+        from = new Set()
+        this.#emptyTcFrom.set(k, from)
+        this.#trimTopologyMsgs()
+      }
+      from.add(m.sender)
+    }
+    // The first TC wins, but an empty one only until a TC of the CC's members comes: its
+    // sender gave the CC up where it is, which says nothing to a processor that reaches the
+    // ring without it (#weakTc).
+    const had = this.#tcs.get(k)
+    if (had === undefined || (this.#emptyFromOthers(had) && !emptyTc(m))) {
       this.#tcs.set(k, m)
       this.#trimTopologyMsgs()
     }
-    // Forwarded network-wide, once (the gateways of the CC's ring send their own).
+    // Forwarded network-wide, once (the gateways of the CC's ring send their own); a TC of the
+    // CC's members also after an empty one.
     this.#sendTcOnce(k, m, lan)
     this.#runDelivery()
   }
@@ -3037,6 +3094,14 @@ class MultiringImpl implements Multiring {
   /** A gateway sends (or forwards) the TC of the CC of ring `k` once, on its LANs but `exceptLan`. */
   #sendTcOnce(k: string, tc: TcMessage, exceptLan: number): void {
     if (!this.isGateway || this.#tcDone.has(k)) return
+    if (emptyTc(tc) && tc.sender !== this.#me) {
+      const once = `${k}/${tc.sender}`
+      if (this.#emptyTcDone.has(once)) return
+      this.#emptyTcDone.add(once)
+      trimOldest(this.#emptyTcDone, TOPOLOGY_MSGS_KEPT)
+      this.#sendTc(tc, exceptLan)
+      return
+    }
     this.#tcDone.add(k)
     this.#trimTopologyMsgs()
     this.#sendTc(tc, exceptLan)
@@ -3057,6 +3122,7 @@ class MultiringImpl implements Multiring {
       this.#nts,
       this.#ownNt,
       this.#tcs,
+      this.#emptyTcFrom,
       this.#ccNonces,
       this.#ntGone,
       this.#remoteGwRings,

@@ -695,6 +695,90 @@ describe('a remote CC whose ring is cut off from a gateway before its TC came', 
   })
 })
 
+describe('an empty TC from another gateway', () => {
+  it('does not settle a remote CC whose ring we reach without that gateway (0x90707)', () => {
+    // Gateway 100 on LAN 0 {50, 100} and LAN 1 {60, 100}. 60 (with us since before) brings the
+    // CC of A (LAN 2, members 1 and 50, gateways 1 and 50); we reach A through 50, on LAN 0.
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 60, seq: 6n }
+    const r1 = form(lan1, S1, 100, [60, 100], { 60: { gateway: true } }).forRing
+    deliver(lan1, 60, nt(60, g.mr.clock, r1, []), S1)
+    const r0 = form(lan0, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(lan0, 50, nt(50, g.mr.clock, r0, []), SRP0)
+    deliver(lan1, 60, gv(60, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    deliver(
+      lan1,
+      60,
+      {
+        ...remoteCc(A, 20, 2, [1, 50]),
+        gateways: [nodeId(1), nodeId(50)],
+        gatewayNonces: [HARNESS_NONCE, HARNESS_NONCE],
+      },
+      S1,
+    )
+    deliver(lan0, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(lan1, 60, gv(60, 1000), S1, 'safe')
+    expect(blockedOf(g)).toContain(`${ringKey(A)}: remote CC`)
+    // 60 gave the CC up where it is (A is cut off from it) and says so with a TC naming no ring,
+    // before A's TC comes over LAN 0. It tells the processors whose way to A was 60; we reach A
+    // through 50. Taken as the TC, it left A out of our topology while 50 installed it (0x90707:
+    // gateways 7 and 8 gave up LAN 3's CC on gateway 5's empty TC, and their NTs left LAN 3 out).
+    const empty: TcMessage = { kind: 'tc', sender: nodeId(60), ccTs: 20, ccRing: A, rings: [] }
+    deliver(lan1, 60, empty, S1)
+    expect(g.mr.stats().ccsAbandoned).toBe(0)
+    expect(blockedOf(g)).toContain(`${ringKey(A)}: remote CC`)
+    const all = [view(A, 2, [1, 50]), view(r0, 0, [50, 100]), view(r1, 1, [60, 100])]
+    deliver(lan0, 50, { kind: 'tc', sender: nodeId(50), ccTs: 20, ccRing: A, rings: all }, SRP0)
+    expect(keys(g.mr.topology)).toEqual([ringKey(A), ringKey(r0), ringKey(r1)].sort())
+    // Each went on to our other LAN (the empty one too: it tells those whose way was 60).
+    const tcA = (lan: FakeRing) =>
+      sentOf(lan, 'tc')
+        .filter((t) => ringKey(t.ccRing) === ringKey(A))
+        .map((t) => t.rings.length)
+    expect(tcA(lan0)).toEqual([0])
+    expect(tcA(lan1)).toEqual([3])
+  })
+
+  it('settles it where we reach its ring only through that gateway', () => {
+    // As above, but A's gateway 50 is on LAN 1 with 60 and us: our way to A is 60 and 50.
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 60, seq: 6n }
+    const r1 = form(lan1, S1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true },
+    }).forRing
+    deliver(lan1, 50, nt(50, g.mr.clock, r1, []), S1)
+    deliver(lan1, 60, nt(60, g.mr.clock, r1, []), S1)
+    const r0 = form(lan0, SRP0, 100, [100]).forRing
+    deliver(lan1, 60, gv(60, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    deliver(
+      lan1,
+      60,
+      {
+        ...remoteCc(A, 20, 2, [1, 50]),
+        gateways: [nodeId(1), nodeId(50)],
+        gatewayNonces: [HARNESS_NONCE, HARNESS_NONCE],
+      },
+      S1,
+    )
+    deliver(lan0, 100, gv(100, 1000), SRP0, 'safe')
+    deliver(lan1, 60, gv(60, 1000), S1, 'safe')
+    expect(blockedOf(g)).toContain(`${ringKey(A)}: remote CC`)
+    // An empty TC from 60, then from 50: without both, we do not reach A.
+    deliver(lan1, 60, { kind: 'tc', sender: nodeId(60), ccTs: 20, ccRing: A, rings: [] }, S1)
+    expect(blockedOf(g)).toContain(`${ringKey(A)}: remote CC`)
+    deliver(lan1, 50, { kind: 'tc', sender: nodeId(50), ccTs: 20, ccRing: A, rings: [] }, S1)
+    expect(blockedOf(g)).not.toContain(`${ringKey(A)}: remote CC`)
+    expect(g.mr.stats().ccsAbandoned).toBeGreaterThan(0)
+  })
+})
+
 describe('a gateway that left and came back before we saw it go', () => {
   it('cuts off the rings only it linked us to, brings them back at the new CC, and is no survivor', () => {
     const { p, ring, r0 } = throughGateway50()
@@ -1156,12 +1240,18 @@ describe('a TC from a mate with us since a CC of ours given up by agreement', ()
       { ...remoteCc(B2, r1ts + 4, 2, [2, 50]), preds: [{ ring: B, ts: r1ts + 3 }] },
       SRP1,
     )
-    // 60 gave both up (TCs naming no ring): with us since R1's CC, they were held behind it.
+    // 60's TCs for both, with topologies that do not reach us (an empty TC would not settle
+    // them here: we reach B through 50): with us since R1's CC, they were held behind it.
     for (const [ccTs, ccRing] of [
       [r1ts + 3, B],
       [r1ts + 4, B2],
     ] as const)
-      deliver(p.ring, 60, { kind: 'tc', sender: nodeId(60), ccTs, ccRing, rings: [] }, SRP1)
+      deliver(
+        p.ring,
+        60,
+        { kind: 'tc', sender: nodeId(60), ccTs, ccRing, rings: [view(ccRing, 2, [2])] },
+        SRP1,
+      )
     deliver(
       p.ring,
       50,
