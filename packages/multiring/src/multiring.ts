@@ -1603,7 +1603,6 @@ class MultiringImpl implements Multiring {
     return true
   }
 
-  /** Is a ring of LAN `lan` with this processor in it part of the topology? */
   /**
    * Does ring `r` list this processor as itself? A ring of one of our LANs formed before this
    * incarnation's first srp ring there (a lower srp seq: srp ring seqs rise for a processor,
@@ -1619,6 +1618,7 @@ class MultiringImpl implements Multiring {
     return first !== undefined && ring.seq / (EPOCHS * LAN_SLOTS) >= first
   }
 
+  /** Is a ring of LAN `lan` with this processor in it part of the topology? */
   #hasRingOn(lan: number): boolean {
     for (const r of this.#topo.values())
       if (r.lan === lan && r.members.includes(this.#me)) return true
@@ -2035,7 +2035,7 @@ class MultiringImpl implements Multiring {
     // onto LAN 1, 5 sent the message a third time, and it took 2701 on that ring too).
     if (m.stamped && known !== undefined) {
       const sk = `${ringKey(m.ring)}@${m.ts}`
-      if (known.resentFor === undefined) known.resentFor = []
+      known.resentFor ??= []
       const done = known.resentFor
       if (done.includes(sk)) return
       done.push(sk)
