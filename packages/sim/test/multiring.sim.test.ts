@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { loadMultiringRegressions, regressionOptions } from '../src/multiring-cli.ts'
-import {
-  type MultiringRunOptions,
-  type MultiringRunResult,
-  multiringLayout,
-  runMultiringSeed,
-} from '../src/multiring-run.ts'
+import { multiringLayout, runMultiringSeed } from '../src/multiring-run.ts'
+import { expectOk } from './multiring-expect.ts'
 
 /**
  * The multiring CI corpus. Seeds are chosen by formula, not by outcome: every world class below
@@ -44,7 +39,8 @@ import {
  * 0x75609, fixed in session 12.)
  * Three LANs with crashes stay at the 4 seeds below, though 90 fresh seeds passed at the first
  * and the last code of session 11.
- * The regressions file (below) holds every seed whose bug was fixed, from any class.
+ * The regressions file (multiring-regressions.sim.test.ts) holds every seed whose bug was fixed,
+ * from any class.
  */
 const CORPUS_FIRST = 0x5000
 const CLASSES: readonly {
@@ -86,21 +82,6 @@ const CLASSES: readonly {
   { preset: 'clogging', rings: 4, n: 2 },
 ]
 
-const describeRun = (o: MultiringRunOptions): string =>
-  `seed 0x${o.seed.toString(16)} ${o.preset ?? 'swarm'}${o.rings !== undefined ? ` rings ${o.rings}` : ''}${o.gatewaysPerPair !== undefined ? ` gateways ${o.gatewaysPerPair}` : ''}`
-
-async function expectOk(o: MultiringRunOptions): Promise<MultiringRunResult> {
-  const r = await runMultiringSeed(o)
-  const first = r.violations[0]
-  expect(
-    { ok: r.ok, converged: r.converged, first: first?.property, detail: first?.message },
-    `${describeRun(o)}: ${r.replay}`,
-  ).toEqual({ ok: true, converged: true, first: undefined, detail: undefined })
-  expect(r.counts.delivered).toBeGreaterThan(0)
-  expect(r.counts.forwards).toBeGreaterThan(0)
-  return r
-}
-
 describe('multiring layouts', () => {
   it('builds chains, stars and cycles with 1–2 gateways per joined pair', () => {
     const chain = multiringLayout('chain', 3, 2, 1)
@@ -124,17 +105,6 @@ describe('multiring corpus (seeds CORPUS_FIRST + 0 … n − 1)', () => {
           rings,
           ...(gateways === undefined ? {} : { gatewaysPerPair: gateways }),
         })
-    }, 180_000)
-})
-
-describe('multiring regressions (multiring-regressions.json)', () => {
-  // One test a seed, so a report names the seed and a loaded machine stretches no single
-  // timeout: the slowest seeds take about 15 s of one core, the rest is headroom.
-  for (const e of loadMultiringRegressions())
-    it(`${e.seed} (${e.preset}${e.rings === undefined ? '' : `, ${e.rings} rings`}${
-      e.gatewaysPerPair === undefined ? '' : `, ${e.gatewaysPerPair} gateways`
-    }; ${e.property}) passes`, async () => {
-      await expectOk(regressionOptions(e))
     }, 180_000)
 })
 
