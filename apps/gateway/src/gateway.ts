@@ -14,6 +14,7 @@ import {
 } from '@totem-ts/common'
 import type { TotemNodeConfig } from '@totem-ts/config'
 import { type CpgServer, type CpgService, listenCpg } from '@totem-ts/cpg'
+import { formatKeyId, readKeyFile } from '@totem-ts/crypto'
 import type { MessageKey, MultiringObserver } from '@totem-ts/multiring'
 import { type DaemonLogger, openTraceWriter, type TraceWriter } from '@totem-ts/service'
 import {
@@ -95,7 +96,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       )
     }
   }
-  const counters = { deliveries: 0, configurationChanges: 0 }
+  const counters = { deliveries: 0, configurationChanges: 0, keyReloads: 0 }
   let trace: TraceWriter | undefined
   const lag = createLagMeter(() => performance.now())
   const observer: MultiringObserver = {
@@ -156,6 +157,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         state: l.state,
         ringId: l.ringId,
         members: l.members,
+        cryptoKeyId: l.cryptoKeyId,
         rings: l.rings.map((r) => ({ ringNo: r.ringNo, address: r.address, port: r.port })),
       })),
       forwarding: lag.forwarding(),
@@ -171,7 +173,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       members: s.members,
       state: s.state,
       crypto: s.crypto,
-      cryptoKeyId: null,
+      // The first ring's key; every ring's is in multiring.lans.
+      cryptoKeyId: s.multiring?.lans[0]?.cryptoKeyId ?? null,
       clusterName: first.clusterName ?? null,
       pid: process.pid,
       version: o.version,
@@ -180,9 +183,44 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       multiring: multiringStatus(),
     }
   }
+  /**
+   * `totem-cfgtool --stage-key` / `--reload-key`: each ring has its own key file (its config's
+   * `totem.keyfile`). Every file is read first, so a missing or bad one changes nothing; then
+   * each ring stages (or rotates to) its key. A ring whose file did not change keeps its key
+   * (staging or rotating to the current key is a no-op), so rotating one LAN's key means: new
+   * file on that LAN's nodes and the gateway, `--stage-key` on all of them, then `--reload-key`.
+   */
+  const keyCommand = (what: 'stage' | 'reload'): Record<string, unknown> => {
+    const withCrypto = configs.filter((c) => c.crypto.enabled)
+    if (withCrypto.length === 0)
+      throw new TotemError(
+        'ERR_INVALID_STATE',
+        `crypto is off on every ring: there is no key to ${what}`,
+      )
+    const keys = withCrypto.map((c) => {
+      const { key, keyId, warnings } = readKeyFile(c.crypto.keyFile)
+      for (const w of warnings) log.warn(w.message, { code: w.code, config: c.file })
+      return { lan: c.multiring?.lan ?? 0, file: c.crypto.keyFile, key, keyId: formatKeyId(keyId) }
+    })
+    for (const k of keys) {
+      if (what === 'stage') node.stageKey(k.key, k.lan)
+      else node.rotateKey(k.key, k.lan)
+      k.key.fill(0)
+      log.info(what === 'stage' ? 'ring key staged' : 'ring key reloaded', {
+        lan: k.lan,
+        file: k.file,
+        keyId: k.keyId,
+      })
+    }
+    if (what === 'reload') counters.keyReloads++
+    const lans = keys.map(({ lan, file, keyId }) => ({ lan, file, keyId }))
+    return { keyId: lans[0]?.keyId, file: lans[0]?.file, lans }
+  }
   const handlers = {
     [ControlCommand.ping]: () => ({ pong: true, pid: process.pid }),
     [ControlCommand.status]: status,
+    [ControlCommand.stageKey]: () => keyCommand('stage'),
+    [ControlCommand.reloadKey]: () => keyCommand('reload'),
     [ControlCommand.members]: () => ({
       ringId: node.status().ringId,
       members: node.members.map((id) => ({ nodeId: id, addresses: addresses.get(id) ?? [] })),

@@ -4,6 +4,8 @@
  * gateway on another. CPG clients on nodes 1–4 join one group and send; every member delivers the
  * same sequence. Killing the gateway gives each side its own configuration change; restarting it
  * merges them again. Every process's EVS trace (multiring extension) passes checkMultiringTrace.
+ * Crypto is on (aes256 + sha256, one key file per LAN), and LAN 1's key is rotated online
+ * (`totem-cfgtool --stage-key`, then `--reload-key`, on its totemds and the gateway).
  */
 
 import { spawn } from 'node:child_process'
@@ -89,10 +91,16 @@ describe('totem-gateway between two LANs (real processes on loopback)', () => {
   let clients: Client[] = []
 
   beforeAll(async () => {
-    sys = await new MultiLan([
-      { lan: 0, nodes: [...SIDE_A, GW] },
-      { lan: 1, nodes: [...SIDE_B, GW] },
-    ]).init()
+    sys = await new MultiLan(
+      [
+        { lan: 0, nodes: [...SIDE_A, GW] },
+        { lan: 1, nodes: [...SIDE_B, GW] },
+        // token 500, multiring on, crypto on
+      ],
+      500,
+      true,
+      true,
+    ).init()
   })
 
   afterAll(async () => {
@@ -143,8 +151,12 @@ describe('totem-gateway between two LANs (real processes on loopback)', () => {
     const cfg = await cfgtool(['-s', '-S', sys.socket(GW)])
     expect(cfg.code).toBe(0)
     expect(cfg.out).toContain('Multiring gateway, topology ')
-    expect(cfg.out).toMatch(/^LAN 0: ring \S+ operational on 127\.0\.0\.5:\d+, members 1 2 5$/m)
-    expect(cfg.out).toMatch(/^LAN 1: ring \S+ operational on 127\.0\.0\.5:\d+, members 3 4 5$/m)
+    expect(cfg.out).toMatch(
+      /^LAN 0: ring \S+ operational on 127\.0\.0\.5:\d+, members 1 2 5, key id 0x[0-9a-f]+$/m,
+    )
+    expect(cfg.out).toMatch(
+      /^LAN 1: ring \S+ operational on 127\.0\.0\.5:\d+, members 3 4 5, key id 0x[0-9a-f]+$/m,
+    )
     expect(cfg.out).toMatch(/^Forwarded: LAN 0->1 \d+, LAN 1->0 \d+$/m)
     expect(cfg.out).toMatch(/^Lag from LAN 0: mean [\d.]+ ms/m)
     expect(cfg.out).toMatch(/^Lag from LAN 1: mean [\d.]+ ms/m)
@@ -192,7 +204,36 @@ describe('totem-gateway between two LANs (real processes on loopback)', () => {
     const seq3 = deliveries(clients[0] as Client, 'r3-')
     for (const c of clients) expect(deliveries(c, 'r3-'), `node ${c.node}`).toEqual(seq3)
 
-    // 4. Orderly stop of everything, then the traces.
+    // 4. Rotate LAN 1's key online: a new key file on LAN 1, staged on its nodes and the gateway
+    // (which re-reads each of its rings' key files; LAN 0's did not change), then reloaded.
+    const keysOf = async (id: number): Promise<(string | null)[]> =>
+      (
+        (await sys.result(id, 'status')).multiring as { lans: { cryptoKeyId: string | null }[] }
+      ).lans.map((l) => l.cryptoKeyId)
+    const [lan0Key, lan1Key] = await keysOf(GW)
+    expect(lan0Key).toMatch(/^0x[0-9a-f]+$/)
+    expect((await sys.result(3, 'status')).cryptoKeyId).toBe(lan1Key)
+    sys.writeKey(1)
+    for (const id of [...SIDE_B, GW]) {
+      const r = await cfgtool(['--stage-key', '-S', sys.socket(id)])
+      expect(r.code, `--stage-key on node ${id}`).toBe(0)
+      if (id === GW) expect(r.out).toMatch(/^LAN 1: key staged from \S+lan1\.key \(key id 0x/m)
+    }
+    for (const id of [...SIDE_B, GW])
+      expect((await cfgtool(['--reload-key', '-S', sys.socket(id)])).code, `node ${id}`).toBe(0)
+    const [lan0After, lan1After] = await keysOf(GW)
+    expect(lan0After).toBe(lan0Key)
+    expect(lan1After).not.toBe(lan1Key)
+    for (const id of SIDE_B) expect((await sys.result(id, 'status')).cryptoKeyId).toBe(lan1After)
+    const sent4 = await sendRound(clients, 'r4', 10)
+    await waitFor(
+      () => clients.every((c) => deliveries(c, 'r4-').length === sent4.length),
+      'round 4 (after the key change) delivered everywhere',
+    )
+    const seq4 = deliveries(clients[0] as Client, 'r4-')
+    for (const c of clients) expect(deliveries(c, 'r4-'), `node ${c.node}`).toEqual(seq4)
+
+    // 5. Orderly stop of everything, then the traces.
     for (const c of clients) await c.handle.finalize()
     clients = []
     for (const id of [GW, ...SIDE_A, ...SIDE_B]) expect(await sys.stop(id)).toBe(0)

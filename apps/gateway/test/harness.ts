@@ -4,6 +4,7 @@
  * totem-gateway processes, all through their bin launchers, in one temp dir; control-socket
  * polling; the harness's own trace events (crash); every trace merged for the checker.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,16 +43,30 @@ export class MultiLan extends ProcessHarness {
   readonly token: number
   /** False: one plain ring (no `multiring: on`), the single-ring baseline of the bench. */
   readonly multiring: boolean
+  /** True: aes256 + sha256, one key file per LAN ({@link MultiLan.keyPath}). */
+  readonly crypto: boolean
 
-  constructor(lans: readonly Lan[], token = 500, multiring = true) {
+  constructor(lans: readonly Lan[], token = 500, multiring = true, crypto = false) {
     super('totem-gw-int-', 2_000_000)
     if (!multiring && lans.length !== 1) throw new Error('without multiring there is one LAN')
     this.lans = lans
     this.token = token
     this.multiring = multiring
+    this.crypto = crypto
+  }
+
+  /** The key file every node of `lan` (its gateways too) reads for that ring. */
+  keyPath(lan: number): string {
+    return join(this.dir, `lan${lan}.key`)
+  }
+
+  /** Writes a fresh random key (256 bytes, as corosync-keygen) to `lan`'s key file. */
+  writeKey(lan: number): void {
+    writeFileSync(this.keyPath(lan), randomBytes(256), { mode: 0o600 })
   }
 
   async init(): Promise<this> {
+    if (this.crypto) for (const l of this.lans) this.writeKey(l.lan)
     for (const l of this.lans)
       this.ports.set(
         l.lan,
@@ -92,7 +107,7 @@ totem {
   transport: udpu
   token: ${this.token}
   token_coefficient: 0
-${this.multiring ? `  multiring: on\n  multiring_lan: ${lan.lan}\n` : ''}  interface {
+${this.crypto ? `  crypto_cipher: aes256\n  crypto_hash: sha256\n  keyfile: ${this.keyPath(lan.lan)}\n` : ''}${this.multiring ? `  multiring: on\n  multiring_lan: ${lan.lan}\n` : ''}  interface {
     linknumber: 0
     mcastport: ${this.ports.get(lan.lan)}
   }

@@ -21,6 +21,7 @@ import type { MultiringSectionConfig, TotemNodeConfig } from '@totem-ts/config'
 import {
   createCryptoRandom,
   createKeyring,
+  formatKeyId,
   type Keyring,
   readKeyFile,
   SEALED_OVERHEAD_BYTES,
@@ -79,7 +80,7 @@ export interface TotemNodeOptions {
    * `config`) needs `totem { multiring: on }` and its own `multiring_lan`, and the node has the
    * same id in every nodelist. The ring ids are kept in `<stateDir>/lan<N>/`; `key` (when given)
    * is `config`'s, the others come from their key files; `stageKey`/`rotateKey` act on `config`'s
-   * ring. The multiring tunables are `config`'s. @defaultValue none (not a gateway)
+   * ring unless given another LAN. The multiring tunables are `config`'s. @defaultValue none (not a gateway)
    */
   readonly gatewayConfigs?: readonly TotemNodeConfig[]
   /** Hears the multiring protocol's keys (the EVS trace extension); multiring nodes only. */
@@ -138,6 +139,8 @@ export interface TotemLanStatus {
   readonly state: string
   readonly ringId: string
   readonly members: readonly number[]
+  /** The key id this ring's datagrams are sealed with (`0x…`), or null with crypto off. */
+  readonly cryptoKeyId: string | null
   readonly srp: Readonly<SrpStats>
   readonly rings: readonly TotemRingStatus[]
 }
@@ -171,11 +174,15 @@ export interface TotemNode {
   /**
    * Accepts `key` on receive without sending with it yet (crypto on only). Stage the new key on
    * every node first, then {@link TotemNode.rotateKey} every node: no datagram is dropped between.
-   * Returns the key id.
+   * Returns the key id. A gateway has one key per ring: `lan` picks the ring by its multiring
+   * LAN number (default: the first config's); an unknown LAN throws `ERR_INVALID_ARGUMENT`.
    */
-  stageKey(key: Uint8Array): number
-  /** Sends with `key` from now on; the previous key stays accepted for the grace period. */
-  rotateKey(key: Uint8Array): void
+  stageKey(key: Uint8Array, lan?: number): number
+  /**
+   * Sends with `key` from now on; the previous key stays accepted for the grace period. `lan` as
+   * for {@link TotemNode.stageKey}.
+   */
+  rotateKey(key: Uint8Array, lan?: number): void
   /**
    * `corosync-cfgtool -r`: clears every ring fault on every node (redundant rings only; throws
    * `ERR_INVALID_STATE` with one ring).
@@ -470,6 +477,21 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
   const broadcast = (mr ?? srp) as Multiring | Srp
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   let startedAt = 0
+  /** The ring of multiring LAN `lan` (the first config's when absent). */
+  const stackOf = (lan: number | undefined): RingStack => {
+    if (lan === undefined) return primary
+    const st = stacks.find((x) => (x.config.multiring?.lan ?? 0) === lan)
+    if (st === undefined)
+      invalidArgument(
+        `this node is on no LAN ${lan} (its LANs: ${stacks.map((x) => x.config.multiring?.lan ?? 0).join(', ')})`,
+        { lan },
+      )
+    return st
+  }
+  const onLan = (st: RingStack): string =>
+    stacks.length > 1 ? ` on LAN ${st.config.multiring?.lan ?? 0} (${st.config.file})` : ''
+  const lanField = (st: RingStack): Record<string, unknown> =>
+    stacks.length > 1 ? { lan: st.config.multiring?.lan ?? 0, config: st.config.file } : {}
   const lanStatus = (st: RingStack): TotemLanStatus => {
     const s = st.srp as Srp
     return {
@@ -478,6 +500,7 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
       state: s.state,
       ringId: formatRingId(s.ringId),
       members: [...s.members],
+      cryptoKeyId: st.keyring === undefined ? null : formatKeyId(st.keyring.state().currentKeyId),
       srp: s.stats(),
       rings: ringStatuses(st, me),
     }
@@ -558,20 +581,28 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
             }),
       }
     },
-    stageKey(key: Uint8Array): number {
-      const keyring = primary.keyring
+    stageKey(key: Uint8Array, lan?: number): number {
+      const st = stackOf(lan)
+      const keyring = st.keyring
       if (keyring === undefined)
-        throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to stage')
+        throw new TotemError(
+          'ERR_INVALID_STATE',
+          `crypto is off${onLan(st)}: there is no key to stage`,
+        )
       const id = keyring.stage(key)
-      log.info('cluster key staged (accepted on receive, not yet used to send)')
+      log.info('cluster key staged (accepted on receive, not yet used to send)', lanField(st))
       return id
     },
-    rotateKey(key: Uint8Array) {
-      const keyring = primary.keyring
+    rotateKey(key: Uint8Array, lan?: number) {
+      const st = stackOf(lan)
+      const keyring = st.keyring
       if (keyring === undefined)
-        throw new TotemError('ERR_INVALID_STATE', 'crypto is off: there is no key to rotate')
+        throw new TotemError(
+          'ERR_INVALID_STATE',
+          `crypto is off${onLan(st)}: there is no key to rotate`,
+        )
       keyring.rotate(key)
-      log.info('cluster key rotated')
+      log.info('cluster key rotated', lanField(st))
     },
     reenableRings() {
       const withRrp = stacks.filter((st) => st.rrp !== undefined)

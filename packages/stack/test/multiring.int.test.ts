@@ -114,6 +114,11 @@ describe('multiring in the stack', () => {
       [1, [3, 5]],
     ])
     expect(n1.status().multiring?.isGateway).toBe(false)
+    // Key commands pick a ring by LAN: one the node is not on is a usage error; crypto is off here.
+    expect(st?.lans.map((l) => l.cryptoKeyId)).toEqual([null, null])
+    const key = new Uint8Array(64).fill(7)
+    expect(codeOf(() => gw.stageKey(key, 1))).toBe('ERR_INVALID_STATE')
+    expect(codeOf(() => gw.rotateKey(key, 7))).toBe('ERR_INVALID_ARGUMENT')
     const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
     for (let i = 0; i < 10; i++) {
       expect(n1.send(enc(`a${i}`), 'agreed')).toBe('queued')

@@ -30,7 +30,8 @@ Queries (exactly one):
   -R, --reload-key      make totemd read its key file again and rotate to it
       --stage-key       make totemd read its key file again and accept that key on receive
                         only; run it on every node first, then --reload-key on every node,
-                        and the key change drops nothing
+                        and the key change drops nothing (a totem-gateway re-reads the
+                        key file of each of its rings)
       --ping            check that totemd answers
   -r, --reenable        re-enable every redundant ring (clears the faults, cluster-wide)
 
@@ -190,6 +191,8 @@ interface MultiringBlock {
     state: string
     ringId: string
     members: number[]
+    /** The ring's key id; null or absent with crypto off (or from an older totem-gateway). */
+    cryptoKeyId?: string | null
     rings?: { address: string; port: number }[]
   }[]
   forwarding?: Record<string, number>
@@ -214,7 +217,8 @@ function renderMultiring(result: Record<string, unknown>): string {
     s += `  topology ring ${r.ring} (LAN ${r.lan}): ${r.members.join(' ')}\n`
   for (const l of m.lans) {
     const at = (l.rings ?? []).map((r) => `${r.address}:${r.port}`).join(' ')
-    s += `LAN ${l.lan}: ring ${l.ringId} ${l.state}${at === '' ? '' : ` on ${at}`}, members ${l.members.join(' ')}\n`
+    const key = l.cryptoKeyId == null ? '' : `, key id ${l.cryptoKeyId}`
+    s += `LAN ${l.lan}: ring ${l.ringId} ${l.state}${at === '' ? '' : ` on ${at}`}, members ${l.members.join(' ')}${key}\n`
   }
   if (m.forwarding !== undefined) {
     const f = Object.entries(m.forwarding)
@@ -225,6 +229,14 @@ function renderMultiring(result: Record<string, unknown>): string {
       `Lag from LAN ${g.lan}: mean ${g.meanMs} ms, max ${g.maxMs} ms, last ${g.lastMs} ms ` +
       `(${g.delivered} delivered, ${g.waiting} waiting)\n`
   return s
+}
+
+/** What --stage-key and --reload-key did: one line, or one per ring of a gateway. */
+function keyLines(what: string, result: Record<string, unknown>): string {
+  const lans = result.lans as { lan: number; file: string; keyId: string }[] | undefined
+  if (lans === undefined || lans.length <= 1)
+    return `Key ${what} from ${result.file} (key id ${result.keyId})${what === 'staged' ? '; ' : '\n'}`
+  return lans.map((l) => `LAN ${l.lan}: key ${what} from ${l.file} (key id ${l.keyId})\n`).join('')
 }
 
 function render(query: Query, result: Record<string, unknown>): string {
@@ -255,9 +267,9 @@ function render(query: Query, result: Record<string, unknown>): string {
         .map(([k, v]) => `${k}: ${v}`)
         .join('\n')}\n`
     case 'stage-key':
-      return `Key staged from ${result.file} (key id ${result.keyId}); now --reload-key on every node\n`
+      return `${keyLines('staged', result)}now --reload-key on every node\n`
     case 'reload-key':
-      return `Key reloaded from ${result.file} (key id ${result.keyId})\n`
+      return keyLines('reloaded', result)
     case 'ping':
       return `totemd answers (pid ${result.pid})\n`
     case 'reenable':
