@@ -360,6 +360,9 @@ const judgedKey = (
       ? { ts: m.ts, ring: m.ring, rank: m.kind === 'cc' ? Rank.Cc : Rank.Regular }
       : undefined
 
+/** What a stamped message waits in the pending buffer as (one copy per key). */
+const pendingKey = (m: RegularMessage | GvMessage): string => `${m.kind}:${m.ts}@${ringKey(m.ring)}`
+
 const drop = (stats: MultiringStats, code: string): void => {
   stats.rxDropped[code] = (stats.rxDropped[code] ?? 0) + 1
 }
@@ -463,6 +466,8 @@ class MultiringImpl implements Multiring {
   readonly #emptyTcDone = new Set<string>()
   /** Messages of rings not (yet) in the table: a TC may bring their ring in. */
   #pending: { m: RegularMessage | GvMessage; lan: number }[] = []
+  /** The keys `#pending` holds (one copy of each, see #keepPending). */
+  readonly #pendingKeys = new Set<string>()
   /** Own messages not delivered yet, by seq. */
   readonly #own = new Map<number, OwnMessage>()
   #home: LanState | undefined
@@ -1410,13 +1415,32 @@ class MultiringImpl implements Multiring {
       this.#keepPending(e.lastGv.m, e.lastGv.lan)
   }
 
+  /**
+   * One copy of each message waits: every gateway of a LAN forwards the same stamped message,
+   * and when the pending buffer is handed on only the first copy of a key is taken (the others
+   * are at or below the ring's max timestamp by then, duplicates). Kept, the copies filled the
+   * buffer: node 8, coming to LAN 3's ring behind its CC 467, held about three copies of
+   * every message of the three far rings whose CCs it had given up (16,384 entries, 6,541 keys),
+   * dropped the oldest, and so, as for any loss (#lostForSpace), gave up CC 467 alone after its
+   * proposal for it had gone out; its mates installed it, nothing started LAN 3's round again,
+   * and it, and every processor waiting on it for safe messages, stopped (0x96700).
+   */
   #keepPending(m: RegularMessage | GvMessage, lan: number): void {
+    const k = pendingKey(m)
+    if (this.#pendingKeys.has(k)) {
+      this.#stats.duplicates++
+      return
+    }
     if (this.#pending.length >= this.#cfg.joinBufferMax) {
       drop(this.#stats, MultiringErrorCode.BufferFull)
       const lost = this.#pending.shift()?.m
-      if (lost !== undefined) this.#lostForSpace(lost, judgedKey(lost))
+      if (lost !== undefined) {
+        this.#pendingKeys.delete(pendingKey(lost))
+        this.#lostForSpace(lost, judgedKey(lost))
+      }
     }
     this.#pending.push({ m, lan })
+    this.#pendingKeys.add(k)
   }
 
   #acceptCc(cc: CcMessage, lan: number, since?: ReadonlyMap<number, MessageKey>): void {
@@ -3286,6 +3310,7 @@ class MultiringImpl implements Multiring {
     if (added.length > 0 && this.#pending.length > 0) {
       const pending = this.#pending
       this.#pending = []
+      this.#pendingKeys.clear()
       for (const p of pending) this.#receive(p.m, p.lan)
     }
     this.#pumpAll()

@@ -258,6 +258,33 @@ describe('remote CCs wait for their TC', () => {
     ])
   })
 
+  it('keeps one copy of each message of a ring it does not know yet (0x96700)', () => {
+    // Room for two: each gateway of the LAN forwards the same message, and a copy kept again
+    // pushed out the oldest, a loss that gave our ring's CC up here after we had proposed for it.
+    const p = established({ joinBufferMax: 2 })
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, reg(B, 5), SRP0) // B is not known yet: pending
+    deliver(p.ring, 50, reg(B, 5), SRP0) // another gateway's copy: not kept again
+    deliver(p.ring, 50, reg(B, 6), SRP0)
+    // biome-ignore lint/suspicious/noExplicitAny: internal debug state
+    expect((p.mr as any).debugState().pending).toBe(2)
+    expect(p.mr.stats().lostForSpace).toBe(0)
+    expect(p.mr.stats().rxDropped.ERR_MULTIRING_BUFFER_FULL).toBeUndefined()
+    deliver(p.ring, 50, { ...gv(1, 10), stamped: true, ring: A }, SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50]), view(B, 2, [1, 2])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(p.r0)].sort())
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['B5', 'B6'])
+    expect(p.rec.confs.every((c) => c.members.length > 1)).toBe(true)
+  })
+
   it('is given up when its topology lists us only on a ring of our LAN older than our incarnation (0x8f609)', () => {
     const p = established()
     // A ring of LAN 0 from srp ring seq 2, below our first srp ring there (SRP0, seq 4): srp
