@@ -1045,6 +1045,16 @@ class MultiringImpl implements Multiring {
     return cc !== undefined && ringKey(cc.ring) === e.k && this.#ownCcAbandoned(cc, e.k)
   }
 
+  /**
+   * Is `e`, a ring we are not on, one whose CC its members gave up by agreement: passed so (it
+   * blocks until its successor's CC ends it), or still ahead of delivery with its void TC in?
+   */
+  #farGivenUpByAgreement(e: RingEntry): boolean {
+    if (e.givenUp === true) return true
+    const cc = e.list[0]?.cc
+    return cc !== undefined && ringKey(cc.ring) === e.k && this.#voided.has(e.k)
+  }
+
   /** Takes the TCs held from mates with us since our CC `cc`, given up by agreement. */
   #takeHeldTcs(cc: CcMessage): void {
     for (const ls of this.#lans) {
@@ -2444,6 +2454,25 @@ class MultiringImpl implements Multiring {
             o.lan !== cc.lan &&
             o.members.includes(this.#me) &&
             this.#lans.some((l) => l.lan === o.lan)
+          )
+            return 'wait'
+        // Nor while a far ring whose CC its members gave up by agreement still blocks here
+        // (session 15, helper-97): it too is in no topology, and blocks until its successor's
+        // CC ends it (#runDelivery), here and at every processor that got its void TC, but not
+        // at the members joining us anew at this CC, which know it from nothing else: they
+        // ordered past its successor's CC before it reached them and dropped it as late, while
+        // the others installed it first (0x97201: nodes 2 and 3, joining LAN 0's ring anew at
+        // CC 125, delivered LAN 0's messages 842-928 in topology 125, among them safe message
+        // 870; everyone else waited on LAN 2's ring 7.1140850690, whose CC 59 was given up by
+        // agreement, until LAN 2's next CC 841 ended it, and delivered them in topology 841).
+        // Once that CC came (its ring ends here), it is forwarded ahead of our NT.
+        for (const o of this.#table.values())
+          if (
+            !o.closed &&
+            !o.ended &&
+            o.lan !== cc.lan &&
+            !o.members.includes(this.#me) &&
+            this.#farGivenUpByAgreement(o)
           )
             return 'wait'
         // A ring of our topology that we cut off, or no longer reach through gateways as the

@@ -2019,3 +2019,62 @@ describe('a remote ring whose void TC comes while the look-ahead waits below its
     expect(keys(g.mr.topology)).toEqual([ringKey(A2), ringKey(r1), ringKey(r2b)].sort())
   })
 })
+
+describe('a gateway that reaches a far ring whose CC its members gave up by agreement', () => {
+  it('sends no NT for a CC of ours before that ring ends: a member joining anew there does not know it (0x97201)', () => {
+    const g = processor(50, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const L1A: RingId = { rep: 3, seq: 8n }
+    const A2: RingId = { rep: 7, seq: 11n }
+    // LAN 1: R1 {3, 50}; LAN 0: R0a {50, 100} (100 an ordinary node): both installed.
+    const r1 = form(lan1, L1A, 50, [3, 50]).forRing
+    const r0a = form(lan0, SRP0, 50, [50, 100]).forRing
+    deliver(lan1, 3, gv(3, 10), L1A)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0a), ringKey(r1)].sort())
+    // A (LAN 2: 3 and 7, gateway 3): its CC comes over LAN 1 from 3, then its void TC.
+    const far = (ring: RingId, ts: number): CcMessage => ({
+      ...remoteCc(ring, ts, 2, [3, 7]),
+      sender: nodeId(3),
+      gateways: [nodeId(3)],
+    })
+    const aTs = g.mr.clock + 1
+    deliver(lan1, 3, far(A, aTs), L1A)
+    const voidTc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(3),
+      ccTs: aTs,
+      ccRing: A,
+      rings: [],
+      void: true,
+    }
+    deliver(lan1, 3, voidTc, L1A)
+    deliver(lan1, 3, gv(3, aTs + 5), L1A)
+    deliver(lan0, 100, gv(100, aTs + 5), SRP0)
+    // Given up by agreement, A blocks until its successor's CC ends it.
+    expect(g.mr.stats().ccsAbandoned).toBe(1)
+    expect(blockedOf(g)).toContain(`empty list of ${ringKey(A)}`)
+    // LAN 0's next ring R0b {50, 100, 200}: 200 joins us anew there (it knows nothing of A).
+    // Our start goes out; then A's last GV moves A far past R0b's coming CC.
+    install(lan0, SRP1, [50, 100, 200])
+    const mine = sentOf(lan0, 'start').at(-1) as StartMessage
+    const top = mine.clock + 100
+    deliver(lan1, 3, { ...gv(3, top), stamped: true, ring: A }, L1A)
+    deliver(lan1, 3, gv(3, top), L1A)
+    deliver(lan0, 100, { ...mine, sender: nodeId(100), gateway: false }, SRP1)
+    deliver(lan0, 200, { ...mine, sender: nodeId(200), gateway: false, pred: undefined }, SRP1)
+    deliver(lan0, 50, mine, SRP1)
+    const r0b = mine.forRing
+    // Delivery reaches R0b's CC (A's placeholder is above it). Our NT would say nothing of LAN
+    // 2 (A is in no topology), and 200 would order past A's successor's CC before it came.
+    expect(blockedOf(g)).toContain(ringKey(r0b))
+    expect(sentOf(lan0, 'nt').filter((m) => ringKey(m.ccRing) === ringKey(r0b))).toEqual([])
+    // A's successor's CC ends A: it goes onto LAN 0 ahead of our NT for R0b.
+    deliver(lan1, 3, { ...far(A2, top + 1), preds: [{ ring: A, ts: top }] }, L1A)
+    const onLan0 = lan0.sent.map((s) => decodeMrMessage(s.bytes))
+    const ccAt = onLan0.findIndex((m) => m.kind === 'cc' && ringKey(m.ring) === ringKey(A2))
+    const ntAt = onLan0.findIndex((m) => m.kind === 'nt' && ringKey(m.ccRing) === ringKey(r0b))
+    expect(ccAt).toBeGreaterThanOrEqual(0)
+    expect(ntAt).toBeGreaterThan(ccAt)
+  })
+})
