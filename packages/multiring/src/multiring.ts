@@ -341,6 +341,43 @@ function anewKeys(
   return out
 }
 
+/** A message of a ring this processor does not order (yet), with the LAN it came on. */
+interface PendingItem {
+  m: RegularMessage | GvMessage
+  lan: number
+}
+
+/**
+ * Puts the stamped messages of each source ring among `items` in rising timestamp order, each
+ * ring's in the places its messages held (everything else stays where it was). A batch handed
+ * on at once (what rule 7 held, the pending buffer) holds copies from several paths, each rising
+ * with gaps of its own; taken in arrival order, one path's copy raised the ring's max timestamp
+ * over lower ones that only a later path in the batch held, and those were dropped as duplicates
+ * (0x97001).
+ */
+function inRingOrder<T>(
+  items: T[],
+  stamp: (t: T) => { ring: string; ts: number } | undefined,
+): T[] {
+  const slots = new Map<string, number[]>()
+  for (const [i, t] of items.entries()) {
+    const s = stamp(t)
+    if (s === undefined) continue
+    const at = slots.get(s.ring)
+    if (at === undefined) slots.set(s.ring, [i])
+    else at.push(i)
+  }
+  const out = [...items]
+  for (const at of slots.values()) {
+    if (at.length < 2) continue
+    const sorted = at
+      .map((i) => items[i] as T)
+      .sort((a, b) => (stamp(a)?.ts ?? 0) - (stamp(b)?.ts ?? 0))
+    for (const [j, i] of at.entries()) out[i] = sorted[j] as T
+  }
+  return out
+}
+
 /** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
 function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
   while (m.size > max) m.delete(m.keys().next().value as string)
@@ -465,7 +502,7 @@ class MultiringImpl implements Multiring {
   readonly #emptyTcFrom = new Map<string, Set<number>>()
   readonly #emptyTcDone = new Set<string>()
   /** Messages of rings not (yet) in the table: a TC may bring their ring in. */
-  #pending: { m: RegularMessage | GvMessage; lan: number }[] = []
+  #pending: PendingItem[] = []
   /** The keys `#pending` holds (one copy of each, see #keepPending). */
   readonly #pendingKeys = new Set<string>()
   /** Own messages not delivered yet, by seq. */
@@ -944,7 +981,8 @@ class MultiringImpl implements Multiring {
    * it came (its sender may have joined us anew since); what came on an earlier ring of the LAN
    * proves nothing about what this ring's members hold.
    */
-  #releaseHeld(): void {
+  #releaseHeld(pending: readonly PendingItem[] = []): void {
+    const batch: ({ ls: LanState; p: LanState['held'][number] } | { q: PendingItem })[] = []
     for (const ls of this.#lans) {
       if (ls.held.length === 0) continue
       const go: LanState['held'] = []
@@ -952,22 +990,40 @@ class MultiringImpl implements Multiring {
       for (const p of ls.held) (this.#deliveredTo(p.until) ? go : keep).push(p)
       if (go.length === 0) continue
       ls.held = keep
-      for (const p of go) {
-        // A CC or TC whose sender has joined us anew (or left) since came by a path that is
-        // gone: no TC of that CC can come by it. Unless the CC ends a ring we still reach (open,
-        // not ended): every mate that reaches that ring gets its successor's CC and installs it,
-        // and we have no other copy (later ones, by paths newer than the CC, are dropped by rule
-        // 7), so dropped, that ring blocked us for ever; its TC can come by any path with us
-        // since before it, or the CC is given up as any remote CC is (0x5f371).
-        const now = ls.since.get(p.from)
-        const anew = now === undefined || compareKey(now, p.until) !== 0
-        if ((p.m.kind === 'cc' || p.m.kind === 'tc') && anew && !this.#endsOpenRing(p.m)) {
-          drop(this.#stats, MultiringErrorCode.NewPath)
-          continue
-        }
-        const old = p.old || ls.est === undefined || !ringIdEquals(p.ring, ls.est)
-        this.#onRingMessage(ls, p.m, p.from, old, true)
+      for (const p of go) batch.push({ ls, p })
+    }
+    for (const q of pending) batch.push({ q })
+    // Each source ring's copies in key order, across LANs, senders and the pending buffer: a
+    // sender's copies rise, but the batch interleaves senders with different gaps (what
+    // #takeHeldBelow took early, a copy held once per key), and a lower copy after a higher
+    // one of its ring is a duplicate for ever. A ring's CC is its first key: a copy of its
+    // messages put before it would wait in the pending buffer behind later ones taken after it.
+    const ordered = inRingOrder(batch, (b) => {
+      const m = 'q' in b ? b.q.m : b.p.m
+      return m.kind === 'cc' || ((m.kind === 'regular' || m.kind === 'gv') && m.stamped)
+        ? { ring: ringKey(m.ring), ts: m.ts }
+        : undefined
+    })
+    for (const b of ordered) {
+      if ('q' in b) {
+        this.#receive(b.q.m, b.q.lan)
+        continue
       }
+      const { ls, p } = b
+      // A CC or TC whose sender has joined us anew (or left) since came by a path that is
+      // gone: no TC of that CC can come by it. Unless the CC ends a ring we still reach (open,
+      // not ended): every mate that reaches that ring gets its successor's CC and installs it,
+      // and we have no other copy (later ones, by paths newer than the CC, are dropped by rule
+      // 7), so dropped, that ring blocked us for ever; its TC can come by any path with us
+      // since before it, or the CC is given up as any remote CC is (0x5f371).
+      const now = ls.since.get(p.from)
+      const anew = now === undefined || compareKey(now, p.until) !== 0
+      if ((p.m.kind === 'cc' || p.m.kind === 'tc') && anew && !this.#endsOpenRing(p.m)) {
+        drop(this.#stats, MultiringErrorCode.NewPath)
+        continue
+      }
+      const old = p.old || ls.est === undefined || !ringIdEquals(p.ring, ls.est)
+      this.#onRingMessage(ls, p.m, p.from, old, true)
     }
   }
 
@@ -985,7 +1041,7 @@ class MultiringImpl implements Multiring {
    */
   #takeHeldBelow(ls: LanState, m: RegularMessage | GvMessage | CcMessage | TcMessage): void {
     if ((m.kind !== 'regular' && m.kind !== 'gv') || !m.stamped || ls.held.length === 0) return
-    // A ring we do not know: both wait in the pending buffer, what is held released first.
+    // A ring we do not know: both wait, and go together in key order when a CC brings it.
     const e = this.#table.get(ringKey(m.ring))
     if (e === undefined || m.ts <= e.maxTs) return
     const from = e.maxTs
@@ -3335,13 +3391,15 @@ class MultiringImpl implements Multiring {
     // decided from NTs whose senders may not know that the gateway linking it restarted, or that
     // our only path to it joined us anew (else our next NT would list it, 0x18b56).
     this.#closeUnreachable()
-    this.#releaseHeld()
-    if (added.length > 0 && this.#pending.length > 0) {
-      const pending = this.#pending
+    // What rule 7 held and, when the topology brings rings, the pending buffer go together, each
+    // source ring's copies in key order: the pending buffer may hold an old path's copies that
+    // the held ones skip (0x97001).
+    const pending = added.length > 0 ? this.#pending : []
+    if (pending.length > 0) {
       this.#pending = []
       this.#pendingKeys.clear()
-      for (const p of pending) this.#receive(p.m, p.lan)
     }
+    this.#releaseHeld(pending)
     this.#pumpAll()
   }
 

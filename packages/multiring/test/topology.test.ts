@@ -505,6 +505,43 @@ describe('rule 7: new paths bring nothing older than themselves', () => {
     deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
     expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5', 'A6', 'A7'])
   })
+
+  it('hands on what it held in key order, whatever gateway it held each copy from', () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    deliver(p.ring, 50, gv(50, 3), SRP0, 'safe')
+    const tc: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(p.ring, 50, tc, SRP0)
+    // R1 with 60 and 70, gateways new to us: its CC waits for their NTs, and what they forward
+    // above it is held until then, one copy per key.
+    const r1 = form(p.ring, SRP1, 100, [50, 60, 70, 100], {
+      60: { gateway: true, pred: undefined },
+      70: { gateway: true, pred: undefined },
+    }).forRing
+    const ccTs = p.mr.clock
+    // 60 got A7 back from LAN 0 (70's copy) first and forwarded only A6 and A8; 70 forwarded
+    // all three, and only its A7 is kept. Released in arrival order, A8 made A7 a duplicate
+    // for ever (0x97001: a far ring's copies from two new gateways, with the old path's copies
+    // in the pending buffer behind them).
+    deliver(p.ring, 60, reg(A, 6), SRP1)
+    deliver(p.ring, 60, reg(A, 8), SRP1)
+    deliver(p.ring, 70, reg(A, 6), SRP1)
+    deliver(p.ring, 70, reg(A, 7), SRP1)
+    deliver(p.ring, 70, reg(A, 8), SRP1)
+    // 50, with us since before R1, brings A's GV at 5 (below them: nothing held is taken), so
+    // A no longer blocks below R1's CC.
+    deliver(p.ring, 50, { ...gv(1, 5), stamped: true, ring: A }, SRP1, 'safe')
+    deliver(p.ring, 60, nt(60, ccTs, r1, [view(A, 1, [1, 50, 60, 70])]), SRP1)
+    deliver(p.ring, 70, nt(70, ccTs, r1, [view(A, 1, [1, 50, 60, 70])]), SRP1)
+    deliver(p.ring, 50, gv(50, 1000), SRP1, 'safe')
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A6', 'A7', 'A8'])
+  })
 })
 
 describe('a held message dropped for lack of space (0x75905)', () => {
