@@ -11,7 +11,7 @@ import {
   type ControlResponse,
   controlRequest,
   defaultControlSocketPath,
-} from '@totem-ts/stack'
+} from '@totem-ts/stack/control'
 import { corosyncStats, flattenCounters } from './names.ts'
 
 /** The socket totemd listens on with the default state dir. */
