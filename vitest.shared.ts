@@ -22,8 +22,11 @@ export function totemProject(name: string): ReturnType<typeof defineProject> {
       include: ['test/**/*.test.ts'],
       environment: 'node',
       pool: 'threads',
-      testTimeout: 30_000,
-      hookTimeout: 30_000,
+      // Generous: the tools' tests start the real command several times through its launcher
+      // (tsx in a source checkout, about 1 s a start idle, over 5 s on a loaded 2-core machine,
+      // where a 30 s default failed keygen's and cpgtool's usage tests). Not a speed bound.
+      testTimeout: 120_000,
+      hookTimeout: 60_000,
     },
   })
 }
