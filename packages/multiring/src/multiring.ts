@@ -133,6 +133,12 @@ interface RingEntry {
   endTs: number
   /** The key of the lowest successor CC received that ended it (#leftOutBelowTrans). */
   endBy?: MessageKey
+  /**
+   * Its end came only from mates that joined us after its CC, still pending (taken at once
+   * behind a CC of ours given up by agreement): they bring nothing below their join key, the
+   * CC's TC neither, so the end does not say that TC is on its way (#ccReady).
+   */
+  endLate?: boolean
   /** Unreachable: never blocks delivery again. */
   closed: boolean
   /** Guarantee-array row: per source ring, the timestamp every member of this ring holds. */
@@ -886,6 +892,9 @@ class MultiringImpl implements Multiring {
     judged = false,
   ): void {
     const key = judged ? undefined : judgedKey(m)
+    // Taken ahead of the key its sender joined us at (a CC or TC behind a CC of ours given up by
+    // agreement): what it ends came by a path that brings nothing below that key.
+    let early: MessageKey | undefined
     if (key !== undefined) {
       // A void TC that rule 7 would drop (or hold) is taken as an empty one: it brings no
       // topology, only that the CC's members agreed to give it up, which holds whatever path it
@@ -905,6 +914,7 @@ class MultiringImpl implements Multiring {
       }
       if (this.#newPath(ls, from, key)) return
       const until = ls.since.get(from)
+      if (until !== undefined && !this.#deliveredTo(until)) early = until
       if (
         until !== undefined &&
         !this.#deliveredTo(until) &&
@@ -939,7 +949,7 @@ class MultiringImpl implements Multiring {
         return
       case 'cc':
         if (!old) this.#noteSafe(ls, ringKey(m.ring), m.ts)
-        this.#acceptCc(m, ls.lan)
+        this.#acceptCc(m, ls.lan, undefined, early)
         return
       default:
         if (m.stamped) {
@@ -1521,7 +1531,12 @@ class MultiringImpl implements Multiring {
     this.#pendingKeys.add(k)
   }
 
-  #acceptCc(cc: CcMessage, lan: number, since?: ReadonlyMap<number, MessageKey>): void {
+  #acceptCc(
+    cc: CcMessage,
+    lan: number,
+    since?: ReadonlyMap<number, MessageKey>,
+    early?: MessageKey,
+  ): void {
     if (cc.ts > this.#clock) this.#clock = cc.ts
     for (const p of cc.preds) {
       const pk = ringKey(p.ring)
@@ -1536,6 +1551,8 @@ class MultiringImpl implements Multiring {
       // Our ring's CC may have come round through another LAN before we established it.
       const known = this.#table.get(k)
       if (since !== undefined && known !== undefined) known.since = since
+      // A copy by a path that can bring what lies below: the end it brings is a full one.
+      if (early === undefined) this.#endPreds(cc, undefined, true)
       this.#stats.duplicates++
       return
     }
@@ -1591,7 +1608,7 @@ class MultiringImpl implements Multiring {
           if (cc.members.includes(g as NodeId) && cc.preds.some((p) => rs.has(ringKey(p.ring))))
             rs.add(k)
     this.#applyLaterEnd(entry)
-    this.#endPreds(cc)
+    this.#endPreds(cc, early)
     this.#closeUnreachable()
     this.#stats.received++
     this.#obs?.onReceive?.(key, lan, 'cc')
@@ -1757,16 +1774,29 @@ class MultiringImpl implements Multiring {
     return !this.#lans.some((l) => l.lan === e.lan)
   }
 
-  #endPreds(cc: CcMessage): void {
+  #endPreds(cc: CcMessage, early?: MessageKey, onlyLate = false): void {
     const by: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
     for (const p of cc.preds) {
       const k = ringKey(p.ring)
       const pe = this.#table.get(k)
+      if (onlyLate) {
+        if (pe !== undefined) delete pe.endLate
+        continue
+      }
       if (pe === undefined) {
         // Its own CC may still come (by another path, or in a TC): it ends there.
         this.#laterEnd(k, p.ts, by)
         continue
       }
+      // Ended only by a mate that joined us after the ring's pending CC (see RingEntry.endLate).
+      const h = pe.list[0]
+      const late =
+        early !== undefined &&
+        h?.cc !== undefined &&
+        ringKey(h.cc.ring) === k &&
+        compareKey(h.key, early) < 0
+      if (late && (!pe.ended || pe.endLate === true)) pe.endLate = true
+      else delete pe.endLate
       pe.ended = true
       const end = pe.cut !== undefined && pe.cut < p.ts ? pe.cut : p.ts
       if (pe.endTs < end) pe.endTs = end
@@ -1891,9 +1921,14 @@ class MultiringImpl implements Multiring {
       if (!e.closed && !e.ended && !reached.has(e.k) && e.list[0]?.cc === undefined) e.closed = true
   }
 
-  /** Keys of the open rings connected to this processor's current rings through members. */
-  #reached(withEnded = false, without?: ReadonlySet<number>): Set<string> {
-    const live = [...this.#table.values()].filter((e) => !e.closed && (withEnded || !e.ended))
+  /**
+   * Keys of the open rings connected to this processor's current rings through members (`asOpen`:
+   * a ring ended only by mates that joined us after its CC counts as open, RingEntry.endLate).
+   */
+  #reached(withEnded = false, without?: ReadonlySet<number>, asOpen?: string): Set<string> {
+    const live = [...this.#table.values()].filter(
+      (e) => !e.closed && (withEnded || !e.ended || (e.k === asOpen && e.endLate === true)),
+    )
     const reached = new Set<string>()
     // A ring of ours whose CC is not delivered yet links us only through mates that have been
     // with us since before that CC: what one that joins us there sends below the CC is dropped
@@ -2703,8 +2738,18 @@ class MultiringImpl implements Multiring {
     // Likewise when none of its gateways is around any more: the ordinary members behind us
     // never shared a LAN with them, cannot see them go, and would wait for the TC for ever.
     if (cc.gateways.length > 0 && cc.gateways.every(gone)) return this.#noTc(k, cc)
-    // A ring whose successor's CC is in is not cut off: its TC is on its way.
-    return e.ended || this.#reached().has(k) ? 'wait' : 'abandon'
+    // A ring whose successor's CC is in is not cut off: its TC is on its way. Not when that CC
+    // came only from mates that joined us after this one (taken at once behind a CC of ours
+    // given up by agreement, RingEntry.endLate): rule 7 drops what they put on the ring below
+    // their join key, this CC's TC too, so the ring is judged as if its end had not come (as
+    // when their CC was held). Node 1 (hub LAN 0) waited for ever for the TC of LAN 1's CC
+    // 289@2.1476395009, whose gateways were restarted 5 (with it since LAN 0's CC 307, given up
+    // by agreement) and 6 (stopped after installing it, back reborn); 5's copy of LAN 1's next
+    // CC 343 ended the ring, and the early transitional configuration's look-ahead, which had
+    // passed 289 as given up, stopped there for good, while everyone else waited for 1 on safe
+    // messages (0x9e602).
+    if (e.ended && e.endLate !== true) return 'wait'
+    return this.#reached(false, undefined, k).has(k) ? 'wait' : 'abandon'
   }
 
   /**

@@ -2152,3 +2152,84 @@ describe('a gateway that reaches a far ring whose CC its members gave up by agre
     expect(ntAt).toBeGreaterThan(ccAt)
   })
 })
+
+describe("a remote ring ended only by a CC from a mate that joined us after the ring's CC", () => {
+  it('leaves that CC waiting for no TC: the mate cannot bring it, and the look-ahead passes it (0x9e602)', () => {
+    const p = established()
+    // A (LAN 1, with 1) joins through 50; a safe message of A that no row shows 1 or 50 to hold
+    // blocks delivery (R0 cannot send below 1000).
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(p.r0, 0, [50, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(p.ring, 50, tcA, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...reg(A, 5), guarantee: 'safe' }, SRP0)
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by`)
+    // 50 forwards the CC of a far ring B (LAN 2) whose only gateway is 60, not with us yet: B's
+    // CC waits for its TC, which only 60 can send.
+    deliver(p.ring, 50, { ...remoteCc(B, 10, 2, [2, 60]), gateways: [nodeId(60)] }, SRP0)
+    // R1 {50, 60, 100}, 60 a gateway new to us (with us since R1's CC, above B's: what it puts
+    // on the ring below that is dropped, its TC for B's CC too). 50 proposes to give R1's CC up.
+    p.ring.autoAgree = false
+    const r1 = form(p.ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, pred: undefined },
+    }).forRing
+    const r1ts = p.mr.clock
+    deliver(
+      p.ring,
+      50,
+      {
+        kind: 'ack',
+        sender: nodeId(50),
+        nonce: HARNESS_NONCE,
+        ccTs: r1ts,
+        ccRing: r1,
+        rep: 0,
+        proposed: true,
+      },
+      SRP1,
+    )
+    // 60 forwards the CC of B's successor B2 (2 and 60), which ends B, taken at once behind R1's
+    // CC given up by agreement, and its TC, which does not reach us.
+    const B2: RingId = { rep: 2, seq: 21n }
+    const b2: CcMessage = {
+      ...remoteCc(B2, r1ts + 4, 2, [2, 60]),
+      sender: 60,
+      gateways: [nodeId(60)],
+      preds: [{ ring: B, ts: 12 }],
+    }
+    deliver(p.ring, 60, b2, SRP1)
+    deliver(
+      p.ring,
+      60,
+      { kind: 'tc', sender: nodeId(60), ccTs: b2.ts, ccRing: B2, rings: [view(B2, 2, [2, 60])] },
+      SRP1,
+    )
+    // The LAN's next ring R2, 50 from R1 with us, 60 anew again (else A, reached through 50,
+    // links on through 60, which came from R1 with it, to B): its CC installs R2 and A.
+    p.ring.autoAgree = true
+    const srp2: RingId = { rep: 50, seq: 6n }
+    const r2 = form(p.ring, srp2, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, pred: undefined },
+    }).forRing
+    const r2ts = p.mr.clock
+    deliver(p.ring, 50, nt(50, r2ts, r2, [view(A, 1, [1, 50])]), srp2)
+    deliver(p.ring, 60, nt(60, r2ts, r2, []), srp2)
+    // A's GVs move it past every CC here, so only B's CC could still stop the look-ahead.
+    deliver(p.ring, 50, { ...gv(1, 5000), stamped: true, ring: A }, srp2)
+    // B2's CC showed B ended, but only 60 brought it: B's CC is given up as before it came (B is
+    // cut off from us), and A5 goes in R2's CC's transitional configuration, then R2 installs.
+    // Counted as "its TC is on its way", B's CC stopped the look-ahead for ever.
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(p.rec.confs.at(-2)?.kind).toBe('transitional')
+    expect(p.rec.delivered[0]?.ring).toBe(ringKey(p.rec.confs.at(-2)!.ringId))
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r2)].sort())
+  })
+})
