@@ -1948,9 +1948,23 @@ class MultiringImpl implements Multiring {
     // mates that member has been with since before the CC (those whose start named the same
     // previous ring: its own rule 7), not through mates that joined all of us there.
     const via = new Map<string, Set<number>>()
+    // So does a ring of a far member whose CC is not delivered here yet (session 15, helper-100):
+    // entered through one of its members, it links onward only through the members that came to
+    // it with that one (the same previous ring), and to a ring that has sent us everything below
+    // the CC. One that joined it anew there has what it puts on the ring below the CC dropped by
+    // them (their rule 7) and what it puts above held until they deliver the CC (or give it up),
+    // so nothing of the rings only it links reaches us below the CC by that way. Linked through
+    // every member, a ring that only such members still linked to us stayed open here for ever
+    // below the CC: the far LAN's new ring brought it no older message, and its own members, on
+    // the far side of the merge, sent it none by an old path (0x9e801). Above the CC the member
+    // still links it (cut off there too, a ring lost messages that the far ring's members handed
+    // on once its CC was given up, 0x8a603).
+    const farPending = (o: RingEntry): boolean =>
+      !o.members.includes(this.#me) && o.list[0]?.cc !== undefined
     while (stack.length > 0) {
       const e = stack.pop() as RingEntry
-      const ok = reached.has(e.k) ? undefined : this.#joinedBelow(e)
+      const ok = reached.has(e.k) ? undefined : farPending(e) ? () => false : this.#joinedBelow(e)
+      const above = farPending(e) ? (e.list[0]?.key.ts as number) : undefined
       const also = via.get(e.k)
       for (const o of live) {
         if (o === e || reached.has(o.k)) continue
@@ -1965,10 +1979,13 @@ class MultiringImpl implements Multiring {
             !this.#gone(o, n) &&
             !this.#twoSelves(e, o, n) &&
             without?.has(n) !== true &&
-            (ok === undefined || ok(n) || also?.has(n) === true),
+            (ok === undefined ||
+              ok(n) ||
+              also?.has(n) === true ||
+              (above !== undefined && o.maxTs >= above)),
         )
         if (links.length === 0) continue
-        if (partial.has(o.k)) {
+        if (partial.has(o.k) || farPending(o)) {
           const cc = o.list[0]?.cc as CcMessage
           let v = via.get(o.k)
           if (v === undefined) {
@@ -1992,6 +2009,7 @@ class MultiringImpl implements Multiring {
       }
     }
     for (const k of partial) reached.add(k)
+    for (const k of via.keys()) reached.add(k)
     return reached
   }
 

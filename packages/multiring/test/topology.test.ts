@@ -1018,6 +1018,61 @@ describe('a ring known only from an NT that names its gateways', () => {
   })
 })
 
+describe('a far ring whose CC is not delivered here yet', () => {
+  /**
+   * 50 (LAN 0 with us) links us to A (LAN 1), where 60 links B (LAN 2). A's successor A2 comes
+   * with 1, 50 and 60, and waits for its TC; `anew` says whether 60 came to A2 from another
+   * ring than 50 (it joined 50 anew there).
+   */
+  function a2With(anew: boolean, bAt?: number) {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 100], { 50: { gateway: true } }).forRing
+    deliver(ring, 50, nt(50, 1, r0, [view(A, 1, [1, 50, 60]), view(B, 2, [2, 60])]), SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(r0)].sort())
+    if (bAt !== undefined) deliver(ring, 50, reg(B, bAt), SRP0)
+    expect(closedOf(p, B)).toBe(false)
+    const A2: RingId = { rep: 1, seq: 11n }
+    const C: RingId = { rep: 60, seq: 9n }
+    deliver(
+      ring,
+      50,
+      {
+        ...remoteCc(A2, 20, 1, [1, 50, 60]),
+        preds: [
+          { ring: A, ts: 15 },
+          { ring: C, ts: 18 },
+        ],
+        memberPreds: [0, 0, anew ? 1 : 0],
+        gateways: [nodeId(50), nodeId(60)],
+        gatewayNonces: [HARNESS_NONCE, HARNESS_NONCE],
+      },
+      SRP0,
+    )
+    return p
+  }
+
+  it('links onward through the members that came to it together', () => {
+    expect(closedOf(a2With(false), B)).toBe(false)
+  })
+
+  it('links nothing onward through a member that joined it anew: B is cut off (0x9e801)', () => {
+    // 50 drops what 60 puts on A2 below its CC (rule 7) and holds the rest until it delivers the
+    // CC: nothing of B comes to us by that way before A2's CC, and linked through 60, B blocked
+    // here for ever (B's own members, beyond the merge, never sent it by an old path).
+    const p = a2With(true)
+    expect(closedOf(p, B)).toBe(true)
+    expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(B)}`)
+  })
+
+  it('still links through such a member a ring that sent us everything below the CC (0x8a603)', () => {
+    // What 60 hands on above A2's CC comes once its mates deliver the CC or give it up: B, which
+    // has nothing more to send us below it, is still reached (cut off, it lost those messages here
+    // while the gateways delivered them).
+    expect(closedOf(a2With(true, 25), B)).toBe(false)
+  })
+})
+
 describe('a ring an NT lists with another gateway of the CC in it', () => {
   it('leaves that gateway out when its own NT does not list the ring (a former self of it)', () => {
     const p = processor(100, [0])
