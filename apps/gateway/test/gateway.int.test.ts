@@ -64,6 +64,19 @@ async function sendRound(cs: readonly Client[], tag: string, perClient: number):
   return sent
 }
 
+/** Sends a round from every client; waits until all of it is delivered everywhere, in one order. */
+async function roundInOneOrder(
+  cs: readonly Client[],
+  tag: string,
+  perClient: number,
+  what: string,
+): Promise<void> {
+  const sent = await sendRound(cs, tag, perClient)
+  await waitFor(() => cs.every((c) => deliveries(c, `${tag}-`).length === sent.length), what)
+  const seq = deliveries(cs[0] as Client, `${tag}-`)
+  for (const c of cs) expect(deliveries(c, `${tag}-`), `node ${c.node}`).toEqual(seq)
+}
+
 /** totem-cfgtool (a tool: run, never imported), found in the workspace root's node_modules. */
 const CFGTOOL = fileURLToPath(
   new URL('../../../node_modules/@totem-ts/cfgtool/bin/totem-cfgtool.mjs', import.meta.url),
@@ -196,13 +209,7 @@ describe('totem-gateway between two LANs (real processes on loopback)', () => {
       () => clients.every((c) => lastConf(c) === 'C:1,2,3,4'),
       'the four clients in one group again',
     )
-    const sent3 = await sendRound(clients, 'r3', 10)
-    await waitFor(
-      () => clients.every((c) => deliveries(c, 'r3-').length === sent3.length),
-      'round 3 delivered everywhere',
-    )
-    const seq3 = deliveries(clients[0] as Client, 'r3-')
-    for (const c of clients) expect(deliveries(c, 'r3-'), `node ${c.node}`).toEqual(seq3)
+    await roundInOneOrder(clients, 'r3', 10, 'round 3 delivered everywhere')
 
     // 4. Rotate LAN 1's key online: a new key file on LAN 1, staged on its nodes and the gateway
     // (which re-reads each of its rings' key files; LAN 0's did not change), then reloaded.
@@ -225,13 +232,7 @@ describe('totem-gateway between two LANs (real processes on loopback)', () => {
     expect(lan0After).toBe(lan0Key)
     expect(lan1After).not.toBe(lan1Key)
     for (const id of SIDE_B) expect((await sys.result(id, 'status')).cryptoKeyId).toBe(lan1After)
-    const sent4 = await sendRound(clients, 'r4', 10)
-    await waitFor(
-      () => clients.every((c) => deliveries(c, 'r4-').length === sent4.length),
-      'round 4 (after the key change) delivered everywhere',
-    )
-    const seq4 = deliveries(clients[0] as Client, 'r4-')
-    for (const c of clients) expect(deliveries(c, 'r4-'), `node ${c.node}`).toEqual(seq4)
+    await roundInOneOrder(clients, 'r4', 10, 'round 4 (after the key change) delivered everywhere')
 
     // 5. Orderly stop of everything, then the traces.
     for (const c of clients) await c.handle.finalize()
