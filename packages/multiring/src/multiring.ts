@@ -1702,11 +1702,35 @@ class MultiringImpl implements Multiring {
     for (const o of this.#lans) {
       if (o === l) continue
       const since = o.since.get(g)
-      if (o.phase !== 'established' || since === undefined || compareKey(since, k) >= 0)
-        return false
+      if (o.phase !== 'established' || since === undefined) return false
+      if (compareKey(since, k) >= 0 && !this.#cameAlone(o, g)) return false
     }
     for (const e of this.#table.values())
       if (e.members.includes(g as NodeId) && this.#isFar(e)) return false
+    return true
+  }
+
+  /**
+   * Did mate `g` come to LAN `o`'s established ring alone: no other member's start (ours too)
+   * names the previous ring, last timestamp and abandoned hash its start names? Then every mate
+   * there is with it only since the ring's CC, and what they put on the ring below that key it
+   * drops (rule 7), a TC too: it can bring us nothing older from that LAN.
+   */
+  #cameAlone(o: LanState, g: number): boolean {
+    const st = o.starts.get(g as NodeId)
+    if (st === undefined) return false
+    const p = st.pred
+    if (p === undefined) return true
+    for (const [n, other] of o.starts) {
+      if (n === g || other.pred === undefined) continue
+      if (n !== this.#me && !o.since.has(n)) continue
+      if (
+        ringIdEquals(other.pred.ring, p.ring) &&
+        other.pred.ts === p.ts &&
+        (other.abandoned ?? 0) === (st.abandoned ?? 0)
+      )
+        return false
+    }
     return true
   }
 
