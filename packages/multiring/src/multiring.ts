@@ -1695,7 +1695,11 @@ class MultiringImpl implements Multiring {
    * Is gateway mate `g` of LAN `l` only beside us: on the established ring of each of our other
    * LANs too, with us there since before `k`, and on no ring we know of a LAN we are not on?
    * What it could bring below `k` it gets on those rings, where we get it too: a mate it has
-   * had there since before `k` has been ours since then as well.
+   * had there since before `k` has been ours since then as well. With us there only since `k`
+   * or later, it still is when it came to that ring alone (#cameAlone): it has no mate there
+   * since before the ring's CC, and gets nothing below it there at all (0x9c200: gateways 13
+   * and 14, on LANs 0 and 1, each waited for ever for the other to bring a far CC's TC, 14
+   * back on LAN 1 from a ring of its own).
    */
   #besideUs(g: number, l: LanState, k: MessageKey): boolean {
     if (this.#lans.length < 2) return false

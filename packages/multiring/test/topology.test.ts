@@ -393,6 +393,47 @@ describe("a remote CC's TC that no gateway mate can bring any more", () => {
     }
   })
 
+  it('counts a gateway mate that came alone to our ring on the other LAN as beside us (0x9c200)', () => {
+    const g = processor(100, [0, 1])
+    const lan0 = g.rings.get(0)!
+    const lan1 = g.rings.get(1)!
+    const S1: RingId = { rep: 50, seq: 6n }
+    // LAN 1: R1 {50, 60, 100}; LAN 0: R0 {60, 100}, as above.
+    const r1 = withGateways(g, lan1, S1, [], [])
+    const r0 = form(lan0, SRP0, 100, [60, 100], { 60: { gateway: true } }).forRing
+    deliver(lan0, 60, nt(60, 2, r0, []), SRP0)
+    deliver(lan1, 50, gv(50, 10), S1)
+    expect(keys(g.mr.topology)).toEqual([ringKey(r0), ringKey(r1)].sort())
+    // A's CC (LAN 2, gateways 50 and 70: 70 never shares a LAN with us) and its successor's
+    // CC, which ends A: its TC is on its way while a gateway mate could still bring it.
+    const gw70 = { gateways: [nodeId(50), nodeId(70)], gatewayNonces: [HARNESS_NONCE, 7] }
+    deliver(lan1, 50, { ...remoteCc(A, 20, 2, [1, 50, 70]), ...gw70 }, S1)
+    deliver(
+      lan1,
+      50,
+      { ...remoteCc(B, 30, 2, [1, 50, 70]), ...gw70, preds: [{ ring: A, ts: 25 }] },
+      S1,
+    )
+    deliver(lan1, 50, gv(50, 1000), S1, 'safe')
+    // LAN 1 splits and heals: 50 and 60 each come back from a ring of its own. 60 is with us
+    // on LAN 0 since before A's CC, but on LAN 1 no mate is with it since before the new CC:
+    // it drops what is put there below that CC (rule 7), A's TC too, and brings us nothing.
+    form(lan1, { rep: 50, seq: 7n }, 100, [50, 60, 100], {
+      50: { gateway: true, pred: { ring: { rep: 50, seq: 77n }, ts: 900 }, clock: 1000 },
+      60: { gateway: true, pred: { ring: { rep: 60, seq: 78n }, ts: 900 }, clock: 1000 },
+    })
+    expect(g.mr.stats().ccsAbandoned).toBe(0)
+    // R0 moves past A's CC: 60 was the last mate that could bring its TC, and cannot. A's CC is
+    // given up (then B's: its ring was never reached here) instead of waiting for ever.
+    deliver(lan0, 60, gv(60, 1000), SRP0, 'safe')
+    expect(blockedOf(g)).not.toContain(ringKey(A))
+    expect(g.mr.stats().ccsAbandoned).toBe(2)
+    for (const lan of [lan0, lan1]) {
+      const tc = sentOf(lan, 'tc').find((t) => ringKey(t.ccRing) === ringKey(A))
+      expect(tc?.rings).toEqual([])
+    }
+  })
+
   it('is given up by an ordinary member when its gateway sends a TC naming no ring', () => {
     const p = established()
     deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
