@@ -477,25 +477,27 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
   const broadcast = (mr ?? srp) as Multiring | Srp
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   let startedAt = 0
+  /** The multiring LAN a ring stack is on (0 for a single ring). */
+  const lanOf = (st: RingStack): number => st.config.multiring?.lan ?? 0
   /** The ring of multiring LAN `lan` (the first config's when absent). */
   const stackOf = (lan: number | undefined): RingStack => {
     if (lan === undefined) return primary
-    const st = stacks.find((x) => (x.config.multiring?.lan ?? 0) === lan)
+    const st = stacks.find((x) => lanOf(x) === lan)
     if (st === undefined)
       invalidArgument(
-        `this node is on no LAN ${lan} (its LANs: ${stacks.map((x) => x.config.multiring?.lan ?? 0).join(', ')})`,
+        `this node is on no LAN ${lan} (its LANs: ${stacks.map(lanOf).join(', ')})`,
         { lan },
       )
     return st
   }
   const onLan = (st: RingStack): string =>
-    stacks.length > 1 ? ` on LAN ${st.config.multiring?.lan ?? 0} (${st.config.file})` : ''
+    stacks.length > 1 ? ` on LAN ${lanOf(st)} (${st.config.file})` : ''
   const lanField = (st: RingStack): Record<string, unknown> =>
-    stacks.length > 1 ? { lan: st.config.multiring?.lan ?? 0, config: st.config.file } : {}
+    stacks.length > 1 ? { lan: lanOf(st), config: st.config.file } : {}
   const lanStatus = (st: RingStack): TotemLanStatus => {
     const s = st.srp as Srp
     return {
-      lan: st.config.multiring?.lan ?? 0,
+      lan: lanOf(st),
       config: st.config.file,
       state: s.state,
       ringId: formatRingId(s.ringId),
