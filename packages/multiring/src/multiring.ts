@@ -137,6 +137,8 @@ interface RingEntry {
    * CC's TC neither, so the end does not say that TC is on its way (#ccReady).
    */
   endLate?: boolean
+  /** The key of the lowest successor CC received that ended it (#leftOutBelowTrans). */
+  endBy?: MessageKey
   /** Unreachable: never blocks delivery again. */
   closed: boolean
   /** Guarantee-array row: per source ring, the timestamp every member of this ring holds. */
@@ -384,6 +386,13 @@ function inRingOrder<T>(
   return out
 }
 
+/** The lower of two keys, either possibly missing. */
+function lowest(a: MessageKey | undefined, b: MessageKey | undefined): MessageKey | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return compareKey(b, a) < 0 ? b : a
+}
+
 /** Drops the oldest entries (in insertion order) of `m` beyond `max`: the bounded memories. */
 function trimOldest(m: Map<string, unknown> | Set<string>, max: number): void {
   while (m.size > max) m.delete(m.keys().next().value as string)
@@ -440,8 +449,11 @@ class MultiringImpl implements Multiring {
   readonly #unjoined = new Set<string>()
   /** Rings named as a predecessor by a CC this processor delivered (newest last, bounded). */
   readonly #superseded = new Set<string>()
-  /** Predecessor rings named by CCs before their own CC was known: where they end. */
-  readonly #laterEnds = new Map<string, number>()
+  /**
+   * Predecessor rings named by CCs before their own CC was known: where they end, and the lowest
+   * of those CCs.
+   */
+  readonly #laterEnds = new Map<string, { ts: number; by: MessageKey | undefined }>()
   /**
    * Incarnations of gateway members of rings, as NTs and TCs name them: a ring only an NT or TC
    * brings gets them, so a restarted gateway does not link it (#twoSelves).
@@ -1791,6 +1803,7 @@ class MultiringImpl implements Multiring {
   }
 
   #endPreds(cc: CcMessage, early?: MessageKey, onlyLate = false): void {
+    const by: MessageKey = { ts: cc.ts, ring: cc.ring, rank: Rank.Cc }
     for (const p of cc.preds) {
       const k = ringKey(p.ring)
       const pe = this.#table.get(k)
@@ -1800,7 +1813,7 @@ class MultiringImpl implements Multiring {
       }
       if (pe === undefined) {
         // Its own CC may still come (by another path, or in a TC): it ends there.
-        this.#laterEnd(k, p.ts)
+        this.#laterEnd(k, p.ts, by)
         continue
       }
       // Ended only by a mate that joined us after the ring's pending CC (see RingEntry.endLate).
@@ -1815,6 +1828,7 @@ class MultiringImpl implements Multiring {
       pe.ended = true
       const end = pe.cut !== undefined && pe.cut < p.ts ? pe.cut : p.ts
       if (pe.endTs < end) pe.endTs = end
+      pe.endBy = lowest(pe.endBy, by) ?? by
     }
   }
 
@@ -1908,19 +1922,22 @@ class MultiringImpl implements Multiring {
     })
   }
 
-  /** Ring `k`, not in the table, ends at `ts` if it comes (back). */
-  #laterEnd(k: string, ts: number): void {
-    if ((this.#laterEnds.get(k) ?? -1) < ts) this.#laterEnds.set(k, ts)
+  /** Ring `k`, not in the table, ends at `ts` if it comes (back), by the CC `by`. */
+  #laterEnd(k: string, ts: number, by: MessageKey | undefined): void {
+    const l = this.#laterEnds.get(k)
+    this.#laterEnds.set(k, { ts: l === undefined || l.ts < ts ? ts : l.ts, by: lowest(l?.by, by) })
     trimOldest(this.#laterEnds, ENDED_REMEMBERED)
   }
 
   /** A ring entry was created: a successor CC already held may have ended it. */
   #applyLaterEnd(e: RingEntry): void {
-    const ts = this.#laterEnds.get(e.k)
-    if (ts === undefined) return
+    const l = this.#laterEnds.get(e.k)
+    if (l === undefined) return
     this.#laterEnds.delete(e.k)
     e.ended = true
-    if (e.endTs < ts) e.endTs = ts
+    if (e.endTs < l.ts) e.endTs = l.ts
+    const by = lowest(e.endBy, l.by)
+    if (by !== undefined) e.endBy = by
   }
 
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
@@ -2402,12 +2419,23 @@ class MultiringImpl implements Multiring {
    * message (its end came, from processors beyond that gateway, far above the CC) stalled the
    * far LANs behind a gateway that left the hub LAN, and everyone else behind them on safe
    * messages (0x80500).
+   *
+   * "Ended below its CC" is by a successor's CC below that CC (session 15, helper-98): then the
+   * gateways saw the ring superseded and its installers deliver it up to its end. A successor's
+   * CC above it may name an end below it all the same (the last timestamp a member stamped), but
+   * says nothing of what the installers held: they had cut the ring off. Judged by the end's
+   * timestamp, gateway 7 and node 2, which learnt LAN 1's ring 5.603979777 (its only gateway
+   * stopped) with the end 149 that LAN 1's next CC 193 named before they could cut it off, waited
+   * in LAN 0's CC 153's transitional configuration for 147–149, which only the ring's ordinary
+   * member held, while nodes 1 and 3, which had cut it off before 193 came, installed 153 and
+   * waited for 2 and 7 on their safe messages (0x9c009).
    */
   #leftOutBelowTrans(e: RingEntry): boolean {
     const t = this.#trans
     if (t === undefined || t.rings.has(e.k) || e.givenUp === true) return false
     if (e.members.includes(this.#me)) return false
-    if (e.ended && e.endTs < t.key.ts) return false
+    if (e.ended && e.endTs < t.key.ts && (e.endBy === undefined || compareKey(e.endBy, t.key) <= 0))
+      return false
     return compareKey(this.#placeholder(e), t.key) < 0
   }
 
@@ -3341,7 +3369,7 @@ class MultiringImpl implements Multiring {
       this.#table.delete(e.k)
       // A ring cut off from us that a later topology brings back still ends where its
       // successor's CC said (kept in the table, it would not be reopened at all).
-      if (e.closed && e.ended) this.#laterEnd(e.k, e.endTs)
+      if (e.closed && e.ended) this.#laterEnd(e.k, e.endTs, e.endBy)
       this.#remember(e.k)
     }
   }
@@ -3533,7 +3561,7 @@ class MultiringImpl implements Multiring {
       if (!e.members.includes(this.#me)) {
         this.#keepHeld(e)
         this.#table.delete(k)
-        if (e.ended) this.#laterEnd(k, e.endTs)
+        if (e.ended) this.#laterEnd(k, e.endTs, e.endBy)
         this.#remember(k)
         this.#unjoined.delete(k)
         this.#unjoined.add(k)
