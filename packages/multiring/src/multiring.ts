@@ -2420,15 +2420,19 @@ class MultiringImpl implements Multiring {
    * far LANs behind a gateway that left the hub LAN, and everyone else behind them on safe
    * messages (0x80500).
    *
-   * "Ended below its CC" is by a successor's CC below that CC (session 15, helper-98): then the
-   * gateways saw the ring superseded and its installers deliver it up to its end. A successor's
+   * "Ended below its CC" is by a successor's CC at or below that CC (helper-98's diagnosis,
+   * session 16): then the gateways saw the ring superseded, or the ring is one of that CC's own
+   * predecessors, and its installers deliver it up to its end. A successor's
    * CC above it may name an end below it all the same (the last timestamp a member stamped), but
    * says nothing of what the installers held: they had cut the ring off. Judged by the end's
    * timestamp, gateway 7 and node 2, which learnt LAN 1's ring 5.603979777 (its only gateway
    * stopped) with the end 149 that LAN 1's next CC 193 named before they could cut it off, waited
    * in LAN 0's CC 153's transitional configuration for 147–149, which only the ring's ordinary
    * member held, while nodes 1 and 3, which had cut it off before 193 came, installed 153 and
-   * waited for 2 and 7 on their safe messages (0x9c009).
+   * waited for 2 and 7 on their safe messages (0x9c009). Strictly below (helper-98's first
+   * form), a predecessor of that CC itself stopped blocking: at node 3 and gateway 6, LAN 1's
+   * ring 5.335544321, ended by LAN 1's CC 85 at 83, let 85's early transitional configuration
+   * pass its message 72, which 1, 2 and 5 delivered there (0x5002: virtual synchrony).
    */
   #leftOutBelowTrans(e: RingEntry): boolean {
     const t = this.#trans

@@ -1977,6 +1977,92 @@ describe('a far ring that the next topology leaves out', () => {
     expect(p.rec.confs.at(-2)?.kind).toBe('transitional')
     expect(p.rec.delivered[0]?.ring).toBe(ringKey(p.rec.confs.at(-2)!.ringId))
   })
+
+  it('nor when a successor CC above that CC names an end below it (0x9c009)', () => {
+    const p = established()
+    const H: RingId = { rep: 60, seq: 30n }
+    deliver(p.ring, 50, remoteCc(H, 2, 1, [50, 60]), SRP0)
+    const tcH: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: H,
+      rings: [view(p.r0, 0, [50, 100]), view(H, 1, [50, 60]), view(A, 2, [1, 60])],
+    }
+    deliver(p.ring, 50, tcH, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...gv(60, 2000), stamped: true, ring: H }, SRP0)
+    deliver(p.ring, 50, { ...reg(A, 5), sender: nodeId(1), guarantee: 'safe' }, SRP0)
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by`)
+    // As above, R1's CC leaves A out (cut off at 50); A's successor's CC is far above R1's, but
+    // the end it names, the last timestamp 1 stamped on A, is below it: its installers never
+    // held A up to there, and nothing brings the rest of A here.
+    const r1 = form(p.ring, SRP1, 100, [50, 100], { 50: { gateway: true } }).forRing
+    const r1ts = p.mr.clock
+    const A2: RingId = { rep: 1, seq: 11n }
+    const a2: CcMessage = {
+      ...remoteCc(A2, r1ts + 1000, 2, [1, 60]),
+      gateways: [nodeId(60)],
+      preds: [{ ring: A, ts: r1ts - 1 }],
+    }
+    deliver(p.ring, 50, a2, SRP1)
+    deliver(p.ring, 50, { ...gv(60, r1ts + 500), stamped: true, ring: H }, SRP1)
+    deliver(p.ring, 50, nt(50, r1ts, r1, [view(H, 1, [50, 60])]), SRP1)
+    // A5 goes in R1's transitional configuration and A no longer blocks below R1's CC: R1 installs.
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(blockedOf(p)).not.toContain(`empty list of ${ringKey(A)}`)
+    expect(keys(p.mr.topology)).toEqual([ringKey(H), ringKey(r1)].sort())
+    expect(p.rec.confs.at(-2)?.kind).toBe('transitional')
+  })
+
+  it('but a predecessor of that CC itself still blocks there up to its end (0x5002)', () => {
+    const p = established()
+    const H: RingId = { rep: 60, seq: 30n }
+    deliver(p.ring, 50, remoteCc(H, 2, 1, [50, 60]), SRP0)
+    const tcH: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: H,
+      rings: [view(p.r0, 0, [50, 100]), view(H, 1, [50, 60]), view(A, 2, [1, 60])],
+    }
+    deliver(p.ring, 50, tcH, SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    deliver(p.ring, 50, { ...gv(60, 2000), stamped: true, ring: H }, SRP0)
+    deliver(p.ring, 50, { ...reg(A, 5), sender: nodeId(1), guarantee: 'safe' }, SRP0)
+    expect(blockedOf(p)).toContain(`5@${ringKey(A)}: safe, not held by`)
+    // A's successor A2 ends it at 2500 with its own CC at 3000, whose TC (A2, H, R0) leaves A
+    // out: its installers deliver A up to 2500, and so do we, in its transitional configuration.
+    const A2: RingId = { rep: 1, seq: 11n }
+    deliver(
+      p.ring,
+      50,
+      {
+        ...remoteCc(A2, 3000, 2, [1, 60]),
+        gateways: [nodeId(60)],
+        preds: [{ ring: A, ts: 2500 }],
+      },
+      SRP0,
+    )
+    const tcA2: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(60),
+      ccTs: 3000,
+      ccRing: A2,
+      rings: [view(p.r0, 0, [50, 100]), view(H, 1, [50, 60]), view(A2, 2, [1, 60])],
+    }
+    deliver(p.ring, 50, tcA2, SRP0)
+    deliver(p.ring, 50, gv(50, 4000), SRP0)
+    deliver(p.ring, 50, { ...gv(60, 4000), stamped: true, ring: H }, SRP0)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5'])
+    expect(p.rec.confs.at(-1)?.kind).toBe('transitional')
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(H), ringKey(p.r0)].sort())
+    // Ended by that CC, not below it (by timestamp, 2500 is): A still blocks until its end.
+    deliver(p.ring, 50, reg(A, 2500), SRP0)
+    expect(p.rec.delivered.map((d) => d.payload)).toEqual(['A5', 'A2500'])
+    expect(keys(p.mr.topology)).toEqual([ringKey(A2), ringKey(H), ringKey(p.r0)].sort())
+    expect(p.rec.confs.at(-1)?.kind).toBe('regular')
+  })
 })
 
 describe('a CC of our own ring that we give up below a lost tail on another LAN', () => {
