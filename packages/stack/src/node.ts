@@ -484,10 +484,9 @@ export function createTotemNode(options: TotemNodeOptions): TotemNode {
     if (lan === undefined) return primary
     const st = stacks.find((x) => lanOf(x) === lan)
     if (st === undefined)
-      invalidArgument(
-        `this node is on no LAN ${lan} (its LANs: ${stacks.map(lanOf).join(', ')})`,
-        { lan },
-      )
+      invalidArgument(`this node is on no LAN ${lan} (its LANs: ${stacks.map(lanOf).join(', ')})`, {
+        lan,
+      })
     return st
   }
   const onLan = (st: RingStack): string =>
