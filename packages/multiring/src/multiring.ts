@@ -323,6 +323,24 @@ function anewMembers(cc: CcMessage): Set<number> {
 }
 
 /**
+ * Is member `n` of our ring's CC listed on `r`, a ring of the CC's LAN older than the previous
+ * ring its start names (than the CC's ring when it names none, its first ring as the
+ * incarnation that sent it)? srp ring seqs rise for a processor, also across restarts, so it
+ * left `r` before that ring, or `r` holds a former self: it is not on `r` any more. Judged from
+ * the CC alone, the same at every member. (A ring of the LAN later than the one the start
+ * names holds the processor back after a restart: the CC holds a former self's start, #survivors.)
+ */
+function leftBefore(cc: CcMessage, n: number, r: ViewRing): boolean {
+  if (r.lan !== cc.lan) return false
+  const i = cc.members.indexOf(n as NodeId)
+  if (i < 0) return false
+  const p = cc.memberPreds[i]
+  const from = p === undefined || p === NO_PRED ? cc.ring : (cc.preds[p] as RingTs).ring
+  const per = EPOCHS * LAN_SLOTS
+  return r.ring.seq / per < from.seq / per
+}
+
+/**
  * RingEntry.anew of `cc`'s ring: each member that joined anew at `cc` (anewMembers), at the CC's
  * key; and each member that came with the gateways from a ring it had joined anew itself (as
  * `anewOf` tells, for rings whose CC we got), at the key it had there. The gateways' GV cap
@@ -2705,9 +2723,19 @@ class MultiringImpl implements Multiring {
       // the incarnation the CC names, and links nothing there. Left in, the ring's entry at a
       // processor that did not know it took the CC's nonce for it, and the restarted gateway
       // (itself too: the ring listed it) kept a dead ring of its former self reachable (0x1fcff).
+      // Likewise a member of the CC listed on a ring of the CC's LAN older than the previous
+      // ring its start names (than the CC's ring when it names none): srp ring seqs rise for a
+      // processor, also across restarts, so it left that ring, or the ring holds a former self
+      // (#leftBefore). Only the member itself could tell a former self (#asSelf), and the
+      // topology must be the same at every member: node 5, restarted, came alone from a ring
+      // of its own to LAN 1's ring 5.2348810241 with gateway 8, whose NT listed LAN 1's old
+      // ring 4.1409286145 with 5's former self in it; 8 reached that ring through 5 and
+      // installed CC 1453 with it, 5 did not (0xa2000: key identity).
       for (const [rk, r] of all) {
         if (rk === k) continue
-        const not = r.members.filter((n) => listed.has(n) && !listed.get(n)?.has(rk))
+        const not = r.members.filter(
+          (n) => (listed.has(n) && !listed.get(n)?.has(rk)) || leftBefore(cc, n, r),
+        )
         if (not.length > 0)
           all.set(rk, { ...r, members: r.members.filter((n) => !not.includes(n)) })
       }
