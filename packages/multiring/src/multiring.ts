@@ -2726,7 +2726,7 @@ class MultiringImpl implements Multiring {
       // Likewise a member of the CC listed on a ring of the CC's LAN older than the previous
       // ring its start names (than the CC's ring when it names none): srp ring seqs rise for a
       // processor, also across restarts, so it left that ring, or the ring holds a former self
-      // (#leftBefore). Only the member itself could tell a former self (#asSelf), and the
+      // (leftBefore). Only the member itself could tell a former self (#asSelf), and the
       // topology must be the same at every member: node 5, restarted, came alone from a ring
       // of its own to LAN 1's ring 5.2348810241 with gateway 8, whose NT listed LAN 1's old
       // ring 4.1409286145 with 5's former self in it; 8 reached that ring through 5 and

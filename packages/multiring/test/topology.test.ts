@@ -1134,6 +1134,45 @@ describe('a ring an NT lists with another gateway of the CC in it', () => {
   })
 })
 
+describe('a ring an NT lists on the LAN of our CC, with a member of the CC on it', () => {
+  const O: RingId = { rep: 7, seq: 2n * 1024n * 65_536n }
+  /**
+   * Ordinary member 70 comes to our ring (LAN 0, with gateway 50) from `pred` (none: its first
+   * ring); 50's NT lists O, a ring of LAN 0 from srp ring seq 2 that still has 70 on it, and A
+   * on LAN 1. Returns our topology after the CC, and our ring.
+   */
+  function topologyWith(pred: RingId | undefined): { topo: string[]; r0: string } {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const r0 = form(ring, SRP0, 100, [50, 70, 100], {
+      50: { gateway: true },
+      70: { pred: pred === undefined ? undefined : { ring: pred, ts: 1 } },
+    }).forRing
+    deliver(ring, 50, nt(50, p.mr.clock, r0, [view(O, 0, [7, 70]), view(A, 1, [50, 60])]), SRP0)
+    return { topo: keys(p.mr.topology), r0: ringKey(r0) }
+  }
+
+  it('leaves it out when it is older than the ring the member came from (0xa2000)', () => {
+    // srp ring seqs rise for a processor, also across restarts: O holds a former self of 70 (or
+    // one that left it), which 70 itself does not count (a ring listing a former self of ours
+    // links nothing there). Reached through 70, O was in the topology here and not at 70: one
+    // CC key, two topologies.
+    const { topo, r0 } = topologyWith({ rep: 70, seq: 3n * 1024n * 65_536n })
+    expect(topo).toEqual([ringKey(A), r0].sort())
+  })
+
+  it('leaves it out when the member names no previous ring (its first ring is ours)', () => {
+    const { topo, r0 } = topologyWith(undefined)
+    expect(topo).toEqual([ringKey(A), r0].sort())
+  })
+
+  it('keeps it, linked through that member, when it is the later ring', () => {
+    // The start is a former self's, sent before it failed; the processor is on O now (#survivors).
+    const { topo, r0 } = topologyWith({ rep: 70, seq: 1n * 1024n * 65_536n })
+    expect(topo).toEqual([ringKey(A), ringKey(O), r0].sort())
+  })
+})
+
 describe('a CC whose start round a gateway began before it restarted', () => {
   /**
    * Gateways 50 and 60 link LAN 0 to LAN 1; our NTs put 50 on X there (alone), 60 on Y. A
