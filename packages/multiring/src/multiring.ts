@@ -1958,6 +1958,36 @@ class MultiringImpl implements Multiring {
     if (by !== undefined) e.endBy = by
   }
 
+  /**
+   * Our current ring on its LAN, ended by a successor's CC we are not on, while srp has not moved
+   * us off it (the LAN is still established on it: no srp configuration since it was). It still
+   * links us to the mates srp keeps with us there (not those on that successor's ring,
+   * #leftWith): what they forward reaches us on it, in srp's order, as before. Taken as ended,
+   * gateway 16 (LANs 0 and 2) cut LAN 1's and LAN 3's rings off the moment gateway 15's CC 654
+   * of a LAN 0 ring of its own, which named LAN 0's ring 1.1409286144, came over LAN 2, with
+   * 16's srp ring on LAN 0 unchanged and gateways 13, 14, 17 and 18 on it; its NT for LAN 2's
+   * CC 600 left LAN 1's ring 4.1140850689 out at 598 (#leftOutBelowTrans), while nodes 1, 2, 3,
+   * 13, 14, 17 and 18 still reached it, got its message 599 before CC 600 and delivered it in
+   * 600's early transitional configuration, which 7, 9, 15 and 16 passed without it (0xa2805:
+   * virtual synchrony).
+   */
+  #stillOn(e: RingEntry): boolean {
+    if (!e.ended || !e.members.includes(this.#me)) return false
+    const l = this.#lans.find((x) => x.lan === e.lan)
+    return l?.phase === 'established' && l.est !== undefined && ringKey(l.est) === e.k
+  }
+
+  /**
+   * Did member `n` of our ring `e` (#stillOn) leave it for the successor's ring that ended it?
+   * It links nothing through `e` any more.
+   */
+  #leftWith(e: RingEntry, n: number): boolean {
+    if (n === this.#me || !this.#stillOn(e)) return false
+    if (e.endBy === undefined) return true
+    const o = this.#table.get(ringKey(e.endBy.ring))
+    return o === undefined || o.members.includes(n as NodeId)
+  }
+
   /** Rings no longer connected to this processor through gateways never block again (§6.3). */
   #closeUnreachable(): void {
     const reached = this.#reached()
@@ -1973,7 +2003,9 @@ class MultiringImpl implements Multiring {
    */
   #reached(withEnded = false, without?: ReadonlySet<number>, asOpen?: string): Set<string> {
     const live = [...this.#table.values()].filter(
-      (e) => !e.closed && (withEnded || !e.ended || (e.k === asOpen && e.endLate === true)),
+      (e) =>
+        !e.closed &&
+        (withEnded || !e.ended || (e.k === asOpen && e.endLate === true) || this.#stillOn(e)),
     )
     const reached = new Set<string>()
     // A ring of ours whose CC is not delivered yet links us only through mates that have been
@@ -2023,6 +2055,8 @@ class MultiringImpl implements Multiring {
             !(n === this.#me && !(this.#asSelf(e) && this.#asSelf(o))) &&
             !this.#gone(e, n) &&
             !this.#gone(o, n) &&
+            !this.#leftWith(e, n) &&
+            !this.#leftWith(o, n) &&
             !this.#twoSelves(e, o, n) &&
             without?.has(n) !== true &&
             (ok === undefined ||

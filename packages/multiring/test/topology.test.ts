@@ -2417,3 +2417,68 @@ describe("a remote ring ended only by a CC from a mate that joined us after the 
     expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r2)].sort())
   })
 })
+
+describe("our ring that a sibling's CC ends while srp still keeps us on it", () => {
+  /**
+   * 100 on LAN 0's ring R0 {50, 60, 100}; 50 links A (LAN 1 {1, 50}). srp splits R0 elsewhere:
+   * 60 forms a ring S of its own, whose CC names R0, while our srp ring is unchanged.
+   */
+  function split() {
+    const p = processor(100, [0])
+    const ring = p.rings.get(0)!
+    const gw = { gateway: true }
+    const r0 = form(ring, SRP0, 100, [50, 60, 100], { 50: gw, 60: gw }).forRing
+    deliver(ring, 50, nt(50, 1, r0, []), SRP0)
+    deliver(ring, 60, nt(60, 1, r0, []), SRP0)
+    deliver(ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    const tcA: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 2,
+      ccRing: A,
+      rings: [view(r0, 0, [50, 60, 100]), view(A, 1, [1, 50])],
+    }
+    deliver(ring, 50, tcA, SRP0)
+    deliver(ring, 50, gv(50, 10), SRP0)
+    deliver(ring, 50, { ...gv(1, 10), stamped: true, ring: A }, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(r0)].sort())
+    const S: RingId = { rep: 60, seq: 40n }
+    const s: CcMessage = {
+      ...remoteCc(S, 50, 0, [60]),
+      sender: nodeId(60),
+      gateways: [nodeId(60)],
+      preds: [{ ring: r0, ts: 9 }],
+    }
+    return { p, ring, r0, s }
+  }
+
+  it('still links us to the mates srp keeps with us there: a far ring they link is not cut off (0xa2805)', () => {
+    const { p, ring, s } = split()
+    deliver(ring, 60, s, SRP0)
+    expect(closedOf(p, A)).toBe(false)
+    // What 50 forwards of A still comes, on R0, in srp's order.
+    deliver(ring, 50, reg(A, 20), SRP0)
+    expect(closedOf(p, A)).toBe(false)
+  })
+
+  it('but not through the mates that left it for that ring', () => {
+    const { p, ring, r0, s } = split()
+    // Here A is linked only by 60, which formed S.
+    const tcB: TcMessage = {
+      kind: 'tc',
+      sender: nodeId(50),
+      ccTs: 30,
+      ccRing: B,
+      rings: [view(r0, 0, [50, 60, 100]), view(A, 1, [1, 50]), view(B, 2, [2, 60])],
+    }
+    deliver(ring, 50, { ...remoteCc(B, 30, 2, [2, 60]), gateways: [nodeId(60)] }, SRP0)
+    deliver(ring, 60, tcB, SRP0)
+    deliver(ring, 50, gv(50, 40), SRP0)
+    deliver(ring, 60, { ...gv(2, 40), stamped: true, ring: B }, SRP0)
+    deliver(ring, 50, { ...gv(1, 40), stamped: true, ring: A }, SRP0)
+    expect(keys(p.mr.topology)).toEqual([ringKey(A), ringKey(B), ringKey(r0)].sort())
+    expect(closedOf(p, B)).toBe(false)
+    deliver(ring, 60, s, SRP0)
+    expect(closedOf(p, B)).toBe(true)
+  })
+})
