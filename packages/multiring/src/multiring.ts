@@ -921,8 +921,15 @@ class MultiringImpl implements Multiring {
       // nothing beyond a gateway of the CC that joined its mates after the CC heard of it: the
       // mates with it since before the CC had failed, and processors that held the CC by older
       // paths waited for its TC for ever, each counting the others as gateway mates that could
-      // still bring it (0x5f371 on the agreement branch).
-      if (m.kind === 'tc' && m.void === true) {
+      // still bring it (0x5f371 on the agreement branch). So is the empty TC that goes on from
+      // there (#agreedEmpty: its sender is a member of the CC): it says the same. Judged by
+      // rule 7 as any TC, it was dropped again wherever its forwarder had joined us later too:
+      // gateways 10, 11 and 12, with 9 on LAN 1 only since after LAN 1's CC 232@3.1409286145,
+      // took 9's void TC for it as empty and put that on LAN 2, where 11 and 12 had joined 13
+      // and 14 anew; 13 and 14, which held 232 and its ring's end, waited for its TC for ever
+      // (0x9c201). (Forwarded void instead, tried first, it blocked the ring at processors
+      // behind the one that took it as empty, which could no longer bring its end: 0x90707.)
+      if (m.kind === 'tc' && (m.void === true || this.#agreedEmpty(m))) {
         const until = ls.since.get(from)
         if (until !== undefined && (compareKey(key, until) < 0 || !this.#deliveredTo(until))) {
           const { void: _v, ...empty } = m
@@ -3359,9 +3366,27 @@ class MultiringImpl implements Multiring {
     return out.length > 0 ? { gwNonces: out.slice(0, RING_NONCES_MAX) } : {}
   }
 
-  #onTc(m: TcMessage, lan: number, agreed = false): void {
+  /**
+   * Is `m` the empty TC that a void TC became where rule 7 would have dropped it (taken as a
+   * plain empty TC, and forwarded so)? Its sender is a member of the CC, which we hold: a
+   * gateway that gives up a CC of its own sends a void TC, and the empty TC of a gateway that
+   * gave a remote CC up where it is comes from a processor that is not a member of it.
+   */
+  #agreedEmpty(m: TcMessage): boolean {
+    if (!emptyTc(m)) return false
+    const cc = this.#table.get(ringKey(m.ccRing))?.list[0]?.cc
+    return (
+      cc !== undefined &&
+      cc.ts === m.ccTs &&
+      ringIdEquals(cc.ring, m.ccRing) &&
+      cc.members.includes(m.sender)
+    )
+  }
+
+  #onTc(m: TcMessage, lan: number, agreedHere = false): void {
     const k = ringKey(m.ccRing)
     this.#noteNonces(m.gwNonces)
+    const agreed = agreedHere || this.#agreedEmpty(m)
     if (emptyTc(m) && !agreed) {
       let from = this.#emptyTcFrom.get(k)
       if (from === undefined) {
@@ -3371,11 +3396,12 @@ class MultiringImpl implements Multiring {
       }
       from.add(m.sender)
     }
-    // The first TC wins, but an empty one only until a TC of the CC's members comes: its
-    // sender gave the CC up where it is, which says nothing to a processor that reaches the
-    // ring without it (#weakTc).
+    // The first TC wins, but an empty one only until a TC of the CC's members comes (or their
+    // agreement to give it up, as an empty TC one of them sent): its sender gave the CC up
+    // where it is, which says nothing to a processor that reaches the ring without it
+    // (#weakTc).
     const had = this.#tcs.get(k)
-    if (had === undefined || (this.#emptyFromOthers(had) && !emptyTc(m))) {
+    if (had === undefined || (this.#emptyFromOthers(had) && (!emptyTc(m) || agreed))) {
       this.#tcs.set(k, m)
       this.#trimTopologyMsgs()
     }

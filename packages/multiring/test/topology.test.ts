@@ -2482,3 +2482,39 @@ describe("our ring that a sibling's CC ends while srp still keeps us on it", () 
     expect(closedOf(p, B)).toBe(true)
   })
 })
+
+describe('the empty TC that a void TC became where rule 7 would have dropped it', () => {
+  it('is not dropped by rule 7 either: its sender is a member of the CC (0x9c201)', () => {
+    // 100 on LAN 0 with gateway 50 (with us since before A's CC); A's CC (LAN 1, members 1
+    // and 50) comes from 50.
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    // Gateway 60 joins LAN 0's next ring anew (its start names no ring of ours), and puts on
+    // it, below the key it joined us at, the empty TC that 1's void TC for A became at a
+    // gateway that itself had 1 as a mate only since later (sender 1, a member of A's CC).
+    form(p.ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, nonce: 7, pred: undefined },
+    })
+    const tc: TcMessage = { kind: 'tc', sender: nodeId(1), ccTs: 2, ccRing: A, rings: [] }
+    deliver(p.ring, 60, tc, SRP1)
+    // Taken as the members' agreement: A's CC is given up here. Dropped (a TC like any other
+    // from a mate new to us), the CC waited for a TC nothing could bring any more.
+    expect(p.mr.stats().rxDropped[NEW_PATH]).toBeUndefined()
+    expect(p.mr.stats().ccsAbandoned).toBe(1)
+    expect(blockedOf(p)).not.toContain(`2@${ringKey(A)}: remote CC`)
+  })
+
+  it('from another processor (it gave the CC up where it is) is dropped as before', () => {
+    const p = established()
+    deliver(p.ring, 50, remoteCc(A, 2, 1, [1, 50]), SRP0)
+    form(p.ring, SRP1, 100, [50, 60, 100], {
+      50: { gateway: true },
+      60: { gateway: true, nonce: 7, pred: undefined },
+    })
+    const tc: TcMessage = { kind: 'tc', sender: nodeId(60), ccTs: 2, ccRing: A, rings: [] }
+    deliver(p.ring, 60, tc, SRP1)
+    expect(p.mr.stats().rxDropped[NEW_PATH]).toBe(1)
+    expect(p.mr.stats().ccsAbandoned).toBe(0)
+  })
+})
