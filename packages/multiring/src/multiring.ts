@@ -2380,8 +2380,22 @@ class MultiringImpl implements Multiring {
     return { ts: e.maxTs, ring: PLACEHOLDER_RING, rank: Rank.Cc }
   }
 
+  /**
+   * Does empty ring `e` still hold delivery at its placeholder? Until it closes, or it ends and
+   * its messages up to the end are in. A ring whose CC was given up by its members' agreement
+   * (`givenUp`) delivers nothing anywhere and blocks only until its successor's CC ends it: that
+   * CC is then held in its own ring's list and keeps delivery below it by itself, so the ring's
+   * last messages, which nobody delivers, are not waited for (session 16, helper-106). A path
+   * that gave the CC up on its own (cut off) drops them as late and never forwards them: nodes
+   * 1, 2 and 3 (LAN 0) got LAN 2's ring 7.1476395010 up to 269 from gateway 13, which then cut
+   * it off, passed its CC 48 by the void TC, and waited for ever at 269 for the ring's end 308
+   * that LAN 2's next CC 412 named, while everyone else waited for them on a safe message
+   * (0xa2602: self-delivery).
+   */
   #blocking(e: RingEntry): boolean {
-    return !e.closed && !(e.ended && e.maxTs >= e.endTs)
+    if (e.closed) return false
+    if (!e.ended) return true
+    return e.maxTs < e.endTs && e.givenUp !== true
   }
 
   /**

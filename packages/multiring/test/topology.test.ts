@@ -1911,6 +1911,21 @@ describe('a remote ring whose CC its members gave up by agreement', () => {
     expect(blockedOf(p)).toContain(`empty list of ${ringKey(A)}`)
   })
 
+  it('stops blocking once its successor CC ends it, whatever of it came (0xa2602)', () => {
+    const p = voidedA()
+    // Of A's messages only 3 and 4 come here (the path that brought them gave A's CC up on its
+    // own and drops the rest); nobody delivers any of them.
+    deliver(p.ring, 50, reg(A, 3), SRP0)
+    deliver(p.ring, 50, reg(A, 4), SRP0)
+    deliver(p.ring, 50, gv(50, 1000), SRP0, 'safe')
+    expect(blockedOf(p)).toContain(`empty list of ${ringKey(A)}`)
+    // A's successor B names A's end 10: B's CC now holds delivery by itself, and A's last
+    // messages, 5 to 10, are not waited for.
+    deliver(p.ring, 50, { ...remoteCc(B, 30, 1, [1, 50]), preds: [{ ring: A, ts: 10 }] }, SRP0)
+    expect(blockedOf(p)).not.toContain(ringKey(A))
+    expect(blockedOf(p)).toContain(`30@${ringKey(B)}: remote CC`)
+  })
+
   it('closes when it is cut off from us by the time its CC is given up (0x74205)', () => {
     const p = voidedA()
     // 50 comes back as a new incarnation before delivery reaches A's CC: nothing can bring A's
