@@ -1985,11 +1985,12 @@ class MultiringImpl implements Multiring {
   }
 
   /**
-   * Did member `n` of our ring `e` (#stillOn) leave it for the successor's ring that ended it?
-   * It links nothing through `e` any more.
+   * Did member `n` of our ring `e`, which we are still on (#stillOn, judged by the caller once
+   * per ring), leave it for the successor's ring that ended it? It links nothing through `e` any
+   * more.
    */
   #leftWith(e: RingEntry, n: number): boolean {
-    if (n === this.#me || !this.#stillOn(e)) return false
+    if (n === this.#me) return false
     if (e.endBy === undefined) return true
     const o = this.#table.get(ringKey(e.endBy.ring))
     return o === undefined || o.members.includes(n as NodeId)
@@ -2009,11 +2010,13 @@ class MultiringImpl implements Multiring {
    * a ring ended only by mates that joined us after its CC counts as open, RingEntry.endLate).
    */
   #reached(withEnded = false, without?: ReadonlySet<number>, asOpen?: string): Set<string> {
-    const live = [...this.#table.values()].filter(
-      (e) =>
-        !e.closed &&
-        (withEnded || !e.ended || (e.k === asOpen && e.endLate === true) || this.#stillOn(e)),
-    )
+    // Our rings still on after a successor's CC ended them, judged once per call (#stillOn).
+    const stillOn = new Set<string>()
+    const live = [...this.#table.values()].filter((e) => {
+      if (e.closed) return false
+      if (this.#stillOn(e)) stillOn.add(e.k)
+      return withEnded || !e.ended || (e.k === asOpen && e.endLate === true) || stillOn.has(e.k)
+    })
     const reached = new Set<string>()
     // A ring of ours whose CC is not delivered yet links us only through mates that have been
     // with us since before that CC: what one that joins us there sends below the CC is dropped
@@ -2062,8 +2065,8 @@ class MultiringImpl implements Multiring {
             !(n === this.#me && !(this.#asSelf(e) && this.#asSelf(o))) &&
             !this.#gone(e, n) &&
             !this.#gone(o, n) &&
-            !this.#leftWith(e, n) &&
-            !this.#leftWith(o, n) &&
+            !(stillOn.has(e.k) && this.#leftWith(e, n)) &&
+            !(stillOn.has(o.k) && this.#leftWith(o, n)) &&
             !this.#twoSelves(e, o, n) &&
             without?.has(n) !== true &&
             (ok === undefined ||
